@@ -1,0 +1,46 @@
+//! `kobai`: play with gradients from the command line.
+//!
+//! A thin shell over the `kobai` library: each subcommand lives in its own file
+//! under `commands/`, checks its arguments, calls the library and prints. Any
+//! error ends the program with one line on stderr (`error: …`) and exit code 1
+//! (2 for bad command-line syntax).
+
+mod atomic_write;
+mod commands;
+mod plot;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Gradients from scratch: numerical differentiation, gradient descent and small
+/// neural networks, following "Deep Learning from Scratch".
+#[derive(Debug, Parser)]
+#[command(name = "kobai", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Replay the notebook on section 4.4 "Gradients" cell by cell, and draw its pictures.
+    Notebook(commands::notebook::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return commands::report_usage_error(err),
+    };
+    let result = match cli.command {
+        Command::Notebook(args) => commands::notebook::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

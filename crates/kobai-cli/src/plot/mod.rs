@@ -1,0 +1,22 @@
+//! Pictures: gradient fields (quiver plots) and descent paths over contour
+//! lines, each written as a PNG and an SVG from one drawing routine.
+
+mod arrow;
+mod clip;
+pub mod contour;
+mod field;
+mod font;
+mod frame;
+mod legend;
+mod metrics;
+mod out_dir;
+mod path;
+mod polyline;
+mod render;
+mod text;
+mod ticks;
+mod validate;
+
+pub use field::{FieldSpec, draw_gradient_field};
+pub use out_dir::ensure_out_dir;
+pub use path::{PathSpec, draw_descent_path};

@@ -1,0 +1,3 @@
+//! Guides that are only documentation.
+
+pub mod for_book_readers;

@@ -1,0 +1,96 @@
+//! The one error type of kobai.
+
+use thiserror::Error;
+
+/// Everything that can go wrong when kobai is given bad input.
+///
+/// Every message says what was expected and what was found, so that one line is
+/// enough to fix the call. Checks run before any arithmetic: a call that returns
+/// an error has changed nothing.
+///
+/// ```
+/// use kobai::{softmax, KobaiError};
+/// use ndarray::Array1;
+///
+/// let empty = Array1::<f64>::zeros(0);
+/// let err = softmax(&empty).unwrap_err();
+/// assert!(matches!(err, KobaiError::Empty { .. }));
+/// assert_eq!(err.to_string(), "softmax input is empty; expected at least one element");
+/// ```
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum KobaiError {
+    /// An array had a shape other than the one the operation needs.
+    #[error("{what} has shape {found:?} but {expected}")]
+    Shape {
+        /// The array that was wrong, e.g. `"targets"`.
+        what: String,
+        /// What was needed, in words, e.g. `"the predictions have shape [1, 3]"`.
+        expected: String,
+        /// The shape that was given.
+        found: Vec<usize>,
+    },
+
+    /// An array that must hold at least one element held none.
+    #[error("{what} is empty; expected at least one element")]
+    Empty {
+        /// The array that was empty.
+        what: String,
+    },
+
+    /// A value that must be finite was NaN or infinite.
+    #[error("{what} is {value} at {at}; expected a finite number")]
+    NonFinite {
+        /// What held the value, e.g. `"x"` or `"f(x + h)"`.
+        what: String,
+        /// Where, e.g. `"index [1, 2]"`.
+        at: String,
+        /// The value found (NaN or ±inf).
+        value: f64,
+    },
+
+    /// A class label was not below the number of classes.
+    #[error("label {label} at row {row} is out of range; expected a class index below {classes}")]
+    LabelOutOfRange {
+        /// The label found.
+        label: usize,
+        /// The row (sample) it belongs to.
+        row: usize,
+        /// The number of classes (columns of the predictions).
+        classes: usize,
+    },
+
+    /// A row of one-hot targets was not all zeros with a single one.
+    #[error("targets row {row} is not one-hot ({detail}); expected zeros and a single 1")]
+    NotOneHot {
+        /// The row that was wrong.
+        row: usize,
+        /// What was wrong with it.
+        detail: String,
+    },
+
+    /// A prediction fed to a loss was not a probability.
+    #[error(
+        "predictions hold {value} at {at}; expected probabilities in [0, 1] (apply softmax first)"
+    )]
+    NotProbability {
+        /// Where, e.g. `"index [0, 2]"`.
+        at: String,
+        /// The value found.
+        value: f64,
+    },
+
+    /// A hyperparameter (learning rate, step count, step size, …) was out of its range.
+    #[error("{name} = {value} is invalid; expected {expected}")]
+    Hyperparameter {
+        /// Its name, e.g. `"lr"`.
+        name: &'static str,
+        /// The value given, as text.
+        value: String,
+        /// The valid range, in words.
+        expected: &'static str,
+    },
+}
+
+/// `Result` with [`KobaiError`].
+pub type Result<T, E = KobaiError> = std::result::Result<T, E>;

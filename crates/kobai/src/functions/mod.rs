@@ -1,0 +1,18 @@
+//! The book's `common/functions.py`: activations, softmax and the cross-entropy loss.
+//!
+//! | book (NumPy)                  | kobai                                   |
+//! |-------------------------------|-----------------------------------------|
+//! | `sigmoid(x)`                  | [`sigmoid`]`(&x)`                        |
+//! | `relu(x)`                     | [`relu`]`(&x)`                           |
+//! | `softmax(x)`                  | [`softmax`]`(&x)?`                       |
+//! | `cross_entropy_error(y, t)`   | [`cross_entropy_error`]`(&y, &t)?`       |
+
+mod activations;
+mod cross_entropy;
+mod softmax;
+mod targets;
+
+pub use activations::{relu, sigmoid};
+pub use cross_entropy::{CROSS_ENTROPY_DELTA, cross_entropy_error};
+pub use softmax::softmax;
+pub use targets::Targets;

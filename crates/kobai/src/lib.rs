@@ -1,0 +1,83 @@
+//! # kobai — gradients from scratch
+//!
+//! kobai (勾配, *kōbai*, "gradient") follows section 4.4 "Gradients" of *Deep
+//! Learning from Scratch* (Koki Saitoh) in Rust: the numerical gradient, the
+//! gradient method, and the gradient of a small network's loss with respect to
+//! its weights. Arrays are [`ndarray`] arrays of `f64`, of any dimension; every
+//! function that can be handed bad input returns [`Result`] with a
+//! [`KobaiError`] that says what was expected and what was found.
+//!
+//! ## The notebook, cell by cell
+//!
+//! **In\[4\]–In\[6\]: the gradient.** [`numerical_gradient()`] takes the
+//! function and the point, like the book's, and returns a new array of the
+//! point's shape. The function receives the perturbed array; kobai perturbs its
+//! own copy, so your array is never changed. The operations are the book's, in
+//! its order, so the numbers are NumPy's to the last bit.
+//!
+//! **In\[7\]–In\[9\]: the gradient method.** [`gradient_descent()`] returns the
+//! final point as a new array ([`gradient_descent_path`] returns every point).
+//! The notebook's version changed its `init_x` in place, which is why In\[9\]
+//! printed the same numbers twice; [`notebook`] explains and replays it.
+//!
+//! **In\[11\]–In\[15\]: the gradient of a network.** [`SimpleNet`] owns its
+//! weights `w`; its loss is [`softmax`] then [`cross_entropy_error`]. The
+//! notebook's `f(W)` ignored `W` and relied on `numerical_gradient` writing into
+//! `net.W`; in kobai, `f` really is a function of `W` ([`simple_net_loss`]).
+//!
+//! ```
+//! use kobai::{function_2, gradient_descent, numerical_gradient, simple_net_loss, SimpleNet};
+//! use ndarray::array;
+//!
+//! // In[6]: the gradient of x0² + x1² at (3, 4).
+//! let grad = numerical_gradient(function_2, &array![3.0, 4.0])?;
+//! assert!((grad[0] - 6.0).abs() < 1e-9 && (grad[1] - 8.0).abs() < 1e-9);
+//!
+//! // In[8]: 100 steps of gradient descent from (-3, 4) reach the minimum at the origin.
+//! let x = gradient_descent(function_2, &array![-3.0, 4.0], 0.1, 100)?;
+//! assert!(x.iter().all(|v| v.abs() < 1e-9));
+//!
+//! // In[15]: dW of simpleNet, with f a real function of W.
+//! let net = SimpleNet::new(0);
+//! let (x, t) = (array![0.6, 0.9], array![0.0, 0.0, 1.0]);
+//! let dw = numerical_gradient(|w| simple_net_loss(w, &x, &t), &net.w)?;
+//! assert_eq!(dw.dim(), (2, 3));
+//! # Ok::<(), kobai::KobaiError>(())
+//! ```
+//!
+//! ## Where things are
+//! - [`numerical_gradient`](mod@numerical_gradient): [`numerical_diff`], [`numerical_gradient()`]
+//! - [`gradient_descent`](mod@gradient_descent): [`gradient_descent()`], [`gradient_descent_path`]
+//! - [`functions`] — [`softmax`], [`cross_entropy_error`], [`sigmoid`], [`relu`], [`Targets`]
+//! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
+//! - [`nets`] — [`SimpleNet`]
+//! - [`notebook`] — the notebook's cells as data, for replaying and for tests
+//! - [`numpy_style`] — print arrays the way NumPy does, to compare with the book
+//! - [`doc::for_book_readers`] — the book's idioms next to kobai's
+
+pub mod doc;
+pub mod error;
+pub mod functions;
+pub mod gradient_descent;
+pub mod nets;
+pub mod notebook;
+pub mod numerical_gradient;
+pub mod numpy_style;
+pub mod objectives;
+
+mod check;
+
+pub use error::{KobaiError, Result};
+pub use functions::{CROSS_ENTROPY_DELTA, Targets, cross_entropy_error, relu, sigmoid, softmax};
+pub use gradient_descent::{gradient_descent, gradient_descent_path};
+pub use nets::{SimpleNet, simple_net_loss};
+pub use numerical_gradient::{BOOK_STEP, FunctionValue, numerical_diff, numerical_gradient};
+pub use objectives::{
+    function_1, function_1_derivative, function_2, function_2_gradient, rosenbrock,
+    rosenbrock_gradient, sphere, sphere_gradient,
+};
+
+/// The README's example, compiled and run as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

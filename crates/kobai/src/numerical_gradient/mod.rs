@@ -1,0 +1,13 @@
+//! Numerical differentiation: the book's central difference, for a scalar and for
+//! an array of any dimension.
+//!
+//! The function being differentiated may return a plain `f64` or a
+//! `Result<f64, KobaiError>` (see [`FunctionValue`]), so kobai's own fallible
+//! functions — [`function_2`](crate::function_2), a network's loss — can be
+//! passed directly, as the notebook passes `function_2`.
+
+mod central;
+mod function_value;
+
+pub use central::{BOOK_STEP, numerical_diff, numerical_gradient};
+pub use function_value::FunctionValue;
