@@ -117,7 +117,7 @@ fn as_text(r: &Replay, pictures: &[PathBuf]) -> String {
     s
 }
 
-/// In[9] as the notebook printed it, then the fresh-start values and why they differ.
+/// In\[9\] as the notebook printed it, then the fresh-start values and why they differ.
 fn in9_text(r: &Replay) -> String {
     let [big, small] = IN9_LEARNING_RATES.map(py_float_repr);
     format!(
