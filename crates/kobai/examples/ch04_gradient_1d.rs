@@ -30,7 +30,8 @@ fn main() -> kobai::Result<()> {
         );
         // The tangent line at x, as the book draws it: y = f'(x)·(t − x) + f(x).
         let intercept = function_1(x) - numeric * x;
-        println!("  tangent at {x}: y = {numeric:.4}·t + {intercept:.4}");
+        let sign = if intercept < 0.0 { '-' } else { '+' };
+        println!("  tangent at {x}: y = {numeric:.4}·t {sign} {:.4}", intercept.abs());
     }
     Ok(())
 }

@@ -20,7 +20,8 @@ use crate::error::{KobaiError, Result};
 /// assert!((kobai::function_1(5.0) - 0.75).abs() < 1e-15);
 /// ```
 pub fn function_1(x: f64) -> f64 {
-    0.01 * x * x + 0.1 * x
+    // `0.01*x**2`: the square first, as Python evaluates it.
+    0.01 * (x * x) + 0.1 * x
 }
 
 /// The exact derivative of [`function_1`]: `0.02x + 0.1`.

@@ -16,6 +16,16 @@ fn printed(v: f64) -> f64 {
 }
 
 #[test]
+fn numerical_diff_matches_the_books_gradient_1d() {
+    // ch04/gradient_1d.py (section 4.3, before the notebook):
+    //   print(numerical_diff(function_1, 5))   → 0.1999999999990898
+    //   print(numerical_diff(function_1, 10))  → 0.2999999999986347
+    let at = |x| kobai::numerical_diff(kobai::function_1, x).expect("finite");
+    assert_eq!(at(5.0), 0.1999999999990898);
+    assert_eq!(at(10.0), 0.2999999999986347);
+}
+
+#[test]
 fn in6_gradients_are_bit_for_bit() {
     // In[6]: print(numerical_gradient(function_2, np.array([3.0, 4.0])))  → [6. 8.]
     //        print(numerical_gradient(function_2, np.array([0.0, 2.0])))  → [0. 4.]
