@@ -80,6 +80,25 @@ pub enum KobaiError {
         value: f64,
     },
 
+    /// A file could not be opened, read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the operating system said, e.g. `"No such file or directory"`.
+        message: String,
+    },
+
+    /// A data file's contents are not what its format requires (bad magic
+    /// number, a header that claims more data than the file holds, …).
+    #[error("{path}: {detail}")]
+    Format {
+        /// The file.
+        path: String,
+        /// What is wrong, with the expected and the found value.
+        detail: String,
+    },
+
     /// A hyperparameter (learning rate, step count, step size, …) was out of its range.
     #[error("{name} = {value} is invalid; expected {expected}")]
     Hyperparameter {
