@@ -8,6 +8,7 @@
 mod atomic_write;
 mod commands;
 mod plot;
+mod progress;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,11 @@ struct Cli {
 enum Command {
     /// Replay the notebook on section 4.4 "Gradients" cell by cell, and draw its pictures.
     Notebook(commands::notebook::Args),
+    /// Train a two-layer network with mini-batch SGD (the built-in spiral, or
+    /// MNIST-format files with --data) and draw its learning curves.
+    Train(commands::train::Args),
+    /// Check backprop against the numerical gradient on a small batch; exit 1 if it fails.
+    Check(commands::check::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +41,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Notebook(args) => commands::notebook::run(&args),
+        Command::Train(args) => commands::train::run(&args),
+        Command::Check(args) => commands::check::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

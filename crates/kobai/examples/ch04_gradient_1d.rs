@@ -31,7 +31,10 @@ fn main() -> kobai::Result<()> {
         // The tangent line at x, as the book draws it: y = f'(x)·(t − x) + f(x).
         let intercept = function_1(x) - numeric * x;
         let sign = if intercept < 0.0 { '-' } else { '+' };
-        println!("  tangent at {x}: y = {numeric:.4}·t {sign} {:.4}", intercept.abs());
+        println!(
+            "  tangent at {x}: y = {numeric:.4}·t {sign} {:.4}",
+            intercept.abs()
+        );
     }
     Ok(())
 }

@@ -60,6 +60,19 @@ pub enum KobaiError {
         classes: usize,
     },
 
+    /// An index into a collection was not below its length.
+    #[error("{what} {index} at position {position} is out of range; expected an index below {len}")]
+    IndexOutOfRange {
+        /// What was indexed, e.g. `"batch index"`.
+        what: &'static str,
+        /// The index found.
+        index: usize,
+        /// Where in the list of indices it was.
+        position: usize,
+        /// The length of the collection.
+        len: usize,
+    },
+
     /// A row of one-hot targets was not all zeros with a single one.
     #[error("targets row {row} is not one-hot ({detail}); expected zeros and a single 1")]
     NotOneHot {

@@ -55,27 +55,39 @@
 //! - [`numpy_style`] — print arrays the way NumPy does, to compare with the book
 //! - [`doc::for_book_readers`] — the book's idioms next to kobai's
 
+pub mod data;
 pub mod doc;
 pub mod error;
 pub mod functions;
+pub mod gradient_check;
 pub mod gradient_descent;
+pub mod layers;
+pub mod model;
 pub mod nets;
 pub mod notebook;
 pub mod numerical_gradient;
 pub mod numpy_style;
 pub mod objectives;
+pub mod optim;
+pub mod train;
 
+mod atomic_file;
 mod check;
 
+pub use data::{Batches, Dataset, IdxArray, load_mnist_dir, read_idx_u8, spiral, write_idx_u8};
 pub use error::{KobaiError, Result};
 pub use functions::{CROSS_ENTROPY_DELTA, Targets, cross_entropy_error, relu, sigmoid, softmax};
+pub use gradient_check::{GradientCheck, TensorCheck, compare_gradients, gradient_check};
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
-pub use nets::{SimpleNet, simple_net_loss};
+pub use model::{Backprop, Grads, Model, Params};
+pub use nets::{SimpleNet, TwoLayerNet, simple_net_loss};
 pub use numerical_gradient::{BOOK_STEP, FunctionValue, numerical_diff, numerical_gradient};
 pub use objectives::{
     function_1, function_1_derivative, function_2, function_2_gradient, rosenbrock,
     rosenbrock_gradient, sphere, sphere_gradient,
 };
+pub use optim::{Optimizer, Sgd, step};
+pub use train::{History, Observer, Trainer};
 
 /// The README's example, compiled and run as a doctest so it cannot rot.
 #[cfg(doctest)]

@@ -1,7 +1,9 @@
 //! One subcommand per file, and what they share.
 
+pub mod check;
 pub mod notebook;
 mod notebook_pictures;
+pub mod train;
 
 use std::process::ExitCode;
 

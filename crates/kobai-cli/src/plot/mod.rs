@@ -4,6 +4,7 @@
 mod arrow;
 mod clip;
 pub mod contour;
+mod curves;
 mod field;
 mod font;
 mod frame;
@@ -17,6 +18,7 @@ mod text;
 mod ticks;
 mod validate;
 
+pub use curves::{AccuracyPoint, CurvesSpec, draw_training_curves};
 pub use field::{FieldSpec, draw_gradient_field};
 pub use out_dir::ensure_out_dir;
 pub use path::{PathSpec, draw_descent_path};

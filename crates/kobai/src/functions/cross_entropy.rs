@@ -44,9 +44,39 @@ pub fn cross_entropy_error<'t, D: Dimension>(
     y: &ArrayRef<f64, D>,
     t: impl Into<Targets<'t>>,
 ) -> Result<f64> {
+    cross_entropy_error_with_delta(y, t, CROSS_ENTROPY_DELTA)
+}
+
+/// [`cross_entropy_error`] with another `delta` inside the log; `delta = 0` gives
+/// the textbook cross-entropy `−(1/N) Σ log y[n, t_n]`, the loss whose exact
+/// gradient backprop computes (used by gradient checks).
+///
+/// # Errors
+/// As [`cross_entropy_error`]; [`KobaiError::Hyperparameter`] if `delta` is
+/// negative or not finite.
+///
+/// ```
+/// use ndarray::array;
+/// let y = array![0.25, 0.75];
+/// let exact = kobai::functions::cross_entropy_error_with_delta(&y, &[1], 0.0)?;
+/// assert_eq!(exact, -(0.75f64.ln()));
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn cross_entropy_error_with_delta<'t, D: Dimension>(
+    y: &ArrayRef<f64, D>,
+    t: impl Into<Targets<'t>>,
+    delta: f64,
+) -> Result<f64> {
+    if !(delta.is_finite() && delta >= 0.0) {
+        return Err(KobaiError::Hyperparameter {
+            name: "delta",
+            value: delta.to_string(),
+            expected: "a finite number >= 0",
+        });
+    }
     let y = as_batch(y)?;
     check::finite("predictions", &y)?;
-    let labels = labels_of(&y, &t.into())?;
+    let labels = class_labels(y.dim(), &t.into())?;
     let mut sum = 0.0;
     for (row, &label) in labels.iter().enumerate() {
         let p = y[[row, label]];
@@ -56,7 +86,7 @@ pub fn cross_entropy_error<'t, D: Dimension>(
                 value: p,
             });
         }
-        sum += (p + CROSS_ENTROPY_DELTA).ln();
+        sum += (p + delta).ln();
     }
     Ok(-sum / labels.len() as f64)
 }
@@ -79,9 +109,9 @@ fn as_batch<D: Dimension>(y: &ArrayRef<f64, D>) -> Result<ArrayView2<'_, f64>> {
         })
 }
 
-/// The class label of each row of `y`, checked against `y`'s shape.
-fn labels_of(y: &ArrayView2<'_, f64>, t: &Targets<'_>) -> Result<Vec<usize>> {
-    let (rows, classes) = y.dim();
+/// The class label of each of `rows` samples with `classes` classes, checked
+/// against that shape.
+pub(crate) fn class_labels((rows, classes): (usize, usize), t: &Targets<'_>) -> Result<Vec<usize>> {
     match t {
         Targets::Labels(labels) => {
             if labels.len() != rows {

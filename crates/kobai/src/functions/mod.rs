@@ -13,6 +13,7 @@ mod softmax;
 mod targets;
 
 pub use activations::{relu, sigmoid};
-pub use cross_entropy::{CROSS_ENTROPY_DELTA, cross_entropy_error};
+pub(crate) use cross_entropy::class_labels;
+pub use cross_entropy::{CROSS_ENTROPY_DELTA, cross_entropy_error, cross_entropy_error_with_delta};
 pub use softmax::softmax;
 pub use targets::Targets;

@@ -66,3 +66,36 @@ impl<'a> From<&'a Vec<usize>> for Targets<'a> {
         Targets::Labels(ArrayView1::from(t.as_slice()))
     }
 }
+
+impl<'a> From<&Targets<'a>> for Targets<'a> {
+    fn from(t: &Targets<'a>) -> Self {
+        t.clone()
+    }
+}
+
+impl Targets<'_> {
+    /// The number of samples these targets describe.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// assert_eq!(kobai::Targets::from(&[0usize, 2, 1][..]).len(), 3);
+    /// assert_eq!(kobai::Targets::from(&array![[0.0, 1.0], [1.0, 0.0]]).len(), 2);
+    /// assert_eq!(kobai::Targets::from(&array![0.0, 1.0]).len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        match self {
+            Targets::Labels(labels) => labels.len(),
+            Targets::OneHot(t) if t.ndim() == 1 => 1,
+            Targets::OneHot(t) => t.shape().first().copied().unwrap_or(0),
+        }
+    }
+
+    /// Whether there are no samples.
+    ///
+    /// ```
+    /// assert!(kobai::Targets::from(&[][..]).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -8,6 +8,11 @@
 
 mod central;
 mod function_value;
+mod model;
 
 pub use central::{BOOK_STEP, numerical_diff, numerical_gradient};
 pub use function_value::FunctionValue;
+pub use model::model_numerical_gradient;
+
+pub(crate) use central::unravel;
+pub(crate) use model::model_partial;

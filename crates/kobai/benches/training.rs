@@ -1,0 +1,75 @@
+//! One training step and one epoch of the book's 784-50-10 network, batch 100,
+//! on synthetic MNIST-shaped data (so the benchmark needs no download).
+//!
+//! Run: `cargo bench -p kobai --bench training`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kobai::data::{Batches, Dataset};
+use kobai::train::{Length, Trainer};
+use kobai::{Backprop, Sgd, Targets, TwoLayerNet, step};
+use ndarray::{Array1, Array2};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Uniform};
+
+/// `n` MNIST-shaped samples: 784 values in [0, 1], labels 0..10.
+fn synthetic(n: usize) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let pixel = Uniform::new(0.0, 1.0).expect("valid range");
+    let images = Array2::from_shape_fn((n, 784), |_| pixel.sample(&mut rng));
+    let labels = Array1::from_shape_fn(n, |i| i % 10);
+    Dataset::new(images, labels, 10).expect("valid dataset")
+}
+
+fn one_step(c: &mut Criterion) {
+    let data = synthetic(1000);
+    let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
+    let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+    let mut net = TwoLayerNet::new(784, 50, 10, 0.01, 0).expect("valid sizes");
+    let mut sgd = Sgd::new(0.1).expect("valid lr");
+    c.bench_function("train step 784-50-10 batch 100 (gradient + SGD)", |b| {
+        b.iter(|| {
+            let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
+            step(&mut sgd, &mut net, &grads).expect("matching grads");
+            black_box(loss)
+        })
+    });
+}
+
+fn one_epoch(c: &mut Criterion) {
+    let data = synthetic(60_000);
+    let mut group = c.benchmark_group("epoch");
+    group.sample_size(10);
+    group.bench_function("600 steps 784-50-10 batch 100, no evaluation", |b| {
+        b.iter(|| {
+            let mut net = TwoLayerNet::new(784, 50, 10, 0.01, 0).expect("valid sizes");
+            let mut sgd = Sgd::new(0.1).expect("valid lr");
+            let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
+            for _ in 0..600 {
+                let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+                let (_, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
+                step(&mut sgd, &mut net, &grads).expect("matching grads");
+            }
+            black_box(net)
+        })
+    });
+    group.bench_function("Trainer, 1 epoch with train+test accuracy", |b| {
+        let test = synthetic(10_000);
+        b.iter(|| {
+            let mut net = TwoLayerNet::new(784, 50, 10, 0.01, 0).expect("valid sizes");
+            let trainer = Trainer::new(Length::Epochs(1), 100, 0).expect("valid trainer");
+            let mut sgd = Sgd::new(0.1).expect("valid lr");
+            black_box(
+                trainer
+                    .train(&mut net, &mut sgd, &data, Some(&test), &mut ())
+                    .expect("trains"),
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, one_step, one_epoch);
+criterion_main!(benches);

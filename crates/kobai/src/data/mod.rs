@@ -1,0 +1,57 @@
+//! Data: MNIST-format files, mini-batches, and a built-in spiral — the book's
+//! `dataset/mnist.py`, with every file checked before it is trusted.
+//!
+//! ## A short guide
+//!
+//! **Load MNIST** (or Fashion-MNIST) from a folder holding the four files
+//! `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`
+//! and `t10k-labels-idx1-ubyte`, each raw or `.gz`, with [`load_mnist_dir`]. It
+//! returns `(train, test)` [`Dataset`]s whose rows are the flattened images
+//! scaled to `[0, 1]` — the book's `load_mnist(normalize=True, flatten=True)`;
+//! [`Dataset::one_hot_labels`] is its `one_hot_label=True`. kobai downloads
+//! nothing: fetch the files once, by any means, and point it at the folder.
+//!
+//! **No download at hand?** [`spiral`] generates the three-armed spiral from a
+//! seed: two features, three classes, a held-out test split.
+//!
+//! **Train in mini-batches** with [`Batches`]: either the book's
+//! `np.random.choice(train_size, batch_size)` ([`Batches::with_replacement`]) or
+//! a fresh shuffle every epoch ([`Batches::shuffled`]). Feed each batch of
+//! indices to [`Dataset::batch`].
+//!
+//! **Other IDX files** are read by [`read_idx_u8`] and written (atomically, raw
+//! or `.gz`) by [`write_idx_u8`].
+//!
+//! | book (`dataset/mnist.py`, ch. 4)                   | kobai                                         |
+//! |----------------------------------------------------|-----------------------------------------------|
+//! | `(x_train, t_train), (x_test, t_test) = load_mnist()` | `let (train, test) = load_mnist_dir(dir)?;` |
+//! | `x_train.shape[0]`                                 | `train.len()`                                  |
+//! | `np.random.choice(train_size, batch_size)`         | `batches.next_batch()`                         |
+//! | `x_train[batch_mask], t_train[batch_mask]`         | `train.batch(&mask)?`                          |
+//!
+//! ```
+//! use kobai::data::{spiral, Batches};
+//!
+//! let (train, test) = spiral(100, 0.2, 0)?;
+//! let mut batches = Batches::shuffled(train.len(), 32, 0)?;
+//! for mask in batches.by_ref().take(3) {
+//!     let (x, t) = train.batch(&mask)?;
+//!     assert_eq!((x.ncols(), x.nrows()), (2, t.len()));
+//! }
+//! assert_eq!(test.len(), 60);
+//! # Ok::<(), kobai::KobaiError>(())
+//! ```
+//!
+//! Bad files are errors, never panics or huge allocations: a file's header is
+//! checked against its actual length before its data is read, and every error
+//! names the file.
+
+mod batches;
+mod dataset;
+mod idx;
+mod spiral;
+
+pub use batches::{Batches, Sampling, permutation};
+pub use dataset::{Dataset, MNIST_CLASSES, MNIST_FILES, load_mnist_dir};
+pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, write_idx_u8};
+pub use spiral::{SPIRAL_CLASSES, SPIRAL_NOISE, spiral, spiral_points};

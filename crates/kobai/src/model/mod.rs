@@ -1,0 +1,85 @@
+//! What a model is to kobai: named parameters it owns ([`Params`]), a loss
+//! ([`Model`]), and optionally exact gradients by backprop ([`Backprop`]).
+//!
+//! Everything that only reads a model takes `&M` — the loss, backprop, the
+//! numerical gradient (which perturbs its own clone), the gradient check — so a
+//! model can be shared across threads. Gradients are a separate value,
+//! [`Grads`]; the optimizer step is the one place a model is changed.
+
+mod grads;
+#[cfg(feature = "npz")]
+mod npz;
+mod params;
+
+pub use grads::Grads;
+#[cfg(feature = "npz")]
+pub use npz::{load_npz, save_npz};
+pub use params::Params;
+
+use ndarray::{Array2, ArrayRef2};
+
+use crate::error::Result;
+use crate::functions::{CROSS_ENTROPY_DELTA, Targets};
+
+/// A model with a scalar loss on a batch of samples (one row per sample).
+pub trait Model: Params + Clone {
+    /// The scores (before softmax) for each row of `x`.
+    ///
+    /// # Errors
+    /// [`KobaiError::Shape`](crate::KobaiError::Shape) if `x` has the wrong number of features.
+    fn predict(&self, x: &ArrayRef2<f64>) -> Result<Array2<f64>>;
+
+    /// The loss with `delta` inside the log of the cross-entropy: the book's
+    /// [`CROSS_ENTROPY_DELTA`] for training, `0.0` for the loss whose exact
+    /// gradient backprop computes.
+    ///
+    /// # Errors
+    /// Shape errors for `x`, and the errors of [`cross_entropy_error`](crate::cross_entropy_error) for `t`.
+    fn loss_with_delta(&self, x: &ArrayRef2<f64>, t: &Targets<'_>, delta: f64) -> Result<f64>;
+
+    /// The book's loss (with its `1e-7` inside the log).
+    ///
+    /// # Errors
+    /// As [`Model::loss_with_delta`].
+    fn loss(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<f64> {
+        self.loss_with_delta(x, t, CROSS_ENTROPY_DELTA)
+    }
+
+    /// The fraction of rows whose highest score is the target class.
+    ///
+    /// # Errors
+    /// Shape errors for `x` or `t`; out-of-range labels.
+    fn accuracy(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<f64> {
+        let scores = self.predict(x)?;
+        let labels = crate::functions::class_labels(scores.dim(), t)?;
+        let correct = scores
+            .rows()
+            .into_iter()
+            .zip(&labels)
+            .filter(|(row, label)| argmax(row.iter().copied()) == Some(**label))
+            .count();
+        Ok(correct as f64 / labels.len().max(1) as f64)
+    }
+}
+
+/// A model that computes the exact gradient of its loss without the `1e-7`
+/// (delta = 0) by backpropagation.
+pub trait Backprop: Model {
+    /// The loss (the book's, with delta) and the gradient of the delta-free loss
+    /// with respect to every parameter, named as [`Params::params`] names them.
+    ///
+    /// # Errors
+    /// As [`Model::loss_with_delta`].
+    fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)>;
+}
+
+/// The index of the largest value (the first one on ties; NaN never wins).
+pub(crate) fn argmax(values: impl Iterator<Item = f64>) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, v) in values.enumerate() {
+        if best.is_none_or(|(_, b)| v > b) && !v.is_nan() {
+            best = Some((i, v));
+        }
+    }
+    best.map(|(i, _)| i)
+}

@@ -1,0 +1,214 @@
+//! The book's `TwoLayerNet`: Affine → ReLU (or sigmoid) → Affine → SoftmaxWithLoss.
+
+use ndarray::{Array1, Array2, ArrayRef2, ArrayViewD, ArrayViewMutD};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::check;
+use crate::error::{KobaiError, Result};
+use crate::functions::Targets;
+use crate::layers::{Affine, Relu, Sigmoid, SoftmaxWithLoss};
+use crate::model::{Backprop, Grads, Model, Params};
+
+/// The hidden layer's activation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Activation {
+    /// ReLU, as in the book's chapter 5 network (the default).
+    #[default]
+    Relu,
+    /// The sigmoid, as in the book's chapter 4 network.
+    Sigmoid,
+}
+
+/// A two-layer classifier that owns its parameters `W1`, `b1`, `W2`, `b2`.
+///
+/// ```text
+/// scores = activation(x · W1 + b1) · W2 + b2,   loss = SoftmaxWithLoss(scores, t)
+/// ```
+///
+/// ```
+/// use kobai::{Backprop, Model, TwoLayerNet};
+/// use ndarray::array;
+///
+/// let net = TwoLayerNet::new(2, 4, 3, 0.5, 7)?;
+/// let x = array![[0.6, 0.9], [-0.3, 0.2]];
+/// let t = (&[2usize, 0]).into();
+/// let loss = net.loss(&x, &t)?;
+/// let (same_loss, grads) = net.gradient(&x, &t)?;
+/// assert_eq!(loss, same_loss);
+/// assert_eq!(grads["W1"].shape(), &[2, 4]);
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwoLayerNet {
+    /// First-layer weights, inputs × hidden.
+    pub w1: Array2<f64>,
+    /// First-layer bias.
+    pub b1: Array1<f64>,
+    /// Second-layer weights, hidden × outputs.
+    pub w2: Array2<f64>,
+    /// Second-layer bias.
+    pub b2: Array1<f64>,
+    /// The hidden activation.
+    pub activation: Activation,
+}
+
+impl TwoLayerNet {
+    /// The book's initialisation: weights `weight_init_std · N(0, 1)` from a
+    /// ChaCha8 generator seeded with `seed` (`W1` drawn first, row by row), zero
+    /// biases, ReLU.
+    ///
+    /// # Errors
+    /// [`KobaiError::Hyperparameter`] if a size is 0 or `weight_init_std` is not
+    /// a finite number above 0.
+    ///
+    /// ```
+    /// let net = kobai::TwoLayerNet::new(784, 50, 10, 0.01, 42)?;
+    /// assert_eq!(net.w1.dim(), (784, 50));
+    /// assert_eq!(net, kobai::TwoLayerNet::new(784, 50, 10, 0.01, 42)?);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn new(
+        input: usize,
+        hidden: usize,
+        output: usize,
+        weight_init_std: f64,
+        seed: u64,
+    ) -> Result<Self> {
+        for (name, size) in [
+            ("input size", input),
+            ("hidden size", hidden),
+            ("output size", output),
+        ] {
+            if size == 0 {
+                return Err(KobaiError::Hyperparameter {
+                    name,
+                    value: "0".into(),
+                    expected: "at least 1",
+                });
+            }
+        }
+        check::positive("weight_init_std", weight_init_std)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut draw = |shape| {
+            Array2::from_shape_fn(shape, |_| {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                weight_init_std * z
+            })
+        };
+        let w1 = draw((input, hidden));
+        let w2 = draw((hidden, output));
+        Ok(TwoLayerNet {
+            w1,
+            b1: Array1::zeros(hidden),
+            w2,
+            b2: Array1::zeros(output),
+            activation: Activation::Relu,
+        })
+    }
+
+    /// The same network with another hidden activation.
+    ///
+    /// ```
+    /// use kobai::nets::Activation;
+    /// let net = kobai::TwoLayerNet::new(2, 3, 2, 0.1, 0)?.with_activation(Activation::Sigmoid);
+    /// assert_eq!(net.activation, Activation::Sigmoid);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn with_activation(mut self, activation: Activation) -> Self {
+        self.activation = activation;
+        self
+    }
+
+    fn affine1(&self) -> Affine<'_> {
+        Affine {
+            w: self.w1.view(),
+            b: self.b1.view(),
+        }
+    }
+
+    fn affine2(&self) -> Affine<'_> {
+        Affine {
+            w: self.w2.view(),
+            b: self.b2.view(),
+        }
+    }
+
+    /// The hidden activations for `x` (rows are samples).
+    fn hidden(&self, x: &ArrayRef2<f64>) -> Result<Array2<f64>> {
+        let (a1, _) = self.affine1().forward(x.view())?;
+        Ok(match self.activation {
+            Activation::Relu => Relu.forward(a1.view()).0,
+            Activation::Sigmoid => Sigmoid.forward(a1.view()).0,
+        })
+    }
+}
+
+impl Params for TwoLayerNet {
+    fn params(&self) -> Vec<(&'static str, ArrayViewD<'_, f64>)> {
+        vec![
+            ("W1", self.w1.view().into_dyn()),
+            ("b1", self.b1.view().into_dyn()),
+            ("W2", self.w2.view().into_dyn()),
+            ("b2", self.b2.view().into_dyn()),
+        ]
+    }
+
+    fn params_mut(&mut self) -> Vec<(&'static str, ArrayViewMutD<'_, f64>)> {
+        vec![
+            ("W1", self.w1.view_mut().into_dyn()),
+            ("b1", self.b1.view_mut().into_dyn()),
+            ("W2", self.w2.view_mut().into_dyn()),
+            ("b2", self.b2.view_mut().into_dyn()),
+        ]
+    }
+}
+
+impl Model for TwoLayerNet {
+    fn predict(&self, x: &ArrayRef2<f64>) -> Result<Array2<f64>> {
+        let h = self.hidden(x)?;
+        Ok(self.affine2().forward(h.view())?.0)
+    }
+
+    fn loss_with_delta(&self, x: &ArrayRef2<f64>, t: &Targets<'_>, delta: f64) -> Result<f64> {
+        let scores = self.predict(x)?;
+        Ok(SoftmaxWithLoss.forward(&scores, t, delta)?.0)
+    }
+}
+
+impl Backprop for TwoLayerNet {
+    fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)> {
+        let (affine1, affine2) = (self.affine1(), self.affine2());
+        let (a1, cache1) = affine1.forward(x.view())?;
+        let (h, dh_of) = activate(self.activation, &a1);
+        let (scores, cache2) = affine2.forward(h.view())?;
+        let (loss, last) = SoftmaxWithLoss.forward(&scores, t, crate::CROSS_ENTROPY_DELTA)?;
+        let dscores = SoftmaxWithLoss.backward(&last);
+        let g2 = affine2.backward(&cache2, &dscores)?;
+        let da1 = dh_of(&g2.dx)?;
+        let g1 = affine1.backward(&cache1, &da1)?;
+        let mut grads = Grads::default();
+        grads.push("W1", g1.dw.into_dyn());
+        grads.push("b1", g1.db.into_dyn());
+        grads.push("W2", g2.dw.into_dyn());
+        grads.push("b2", g2.db.into_dyn());
+        Ok((loss, grads))
+    }
+}
+
+/// The activation's output and its backward pass as a closure over its cache.
+type ActivationBackward<'a> = Box<dyn Fn(&Array2<f64>) -> Result<Array2<f64>> + 'a>;
+
+fn activate(activation: Activation, a1: &Array2<f64>) -> (Array2<f64>, ActivationBackward<'_>) {
+    match activation {
+        Activation::Relu => {
+            let (h, cache) = Relu.forward(a1.view());
+            (h, Box::new(move |dout| Relu.backward(&cache, dout)))
+        }
+        Activation::Sigmoid => {
+            let (h, cache) = Sigmoid.forward(a1.view());
+            (h, Box::new(move |dout| Sigmoid.backward(&cache, dout)))
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Bad data files get a typed error that names the file and says what was
+//! expected and what was found — never a panic, never a huge allocation.
+
+use std::path::{Path, PathBuf};
+
+use kobai::KobaiError;
+use kobai::data::{
+    Batches, Dataset, IdxArray, load_mnist_dir, permutation, read_idx_u8, spiral, spiral_points,
+    write_idx_u8,
+};
+
+/// A fresh folder under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("kobai-test-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temp dir");
+        TempDir(dir)
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, bytes).expect("write a test file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn header(ty: u8, dims: &[u32]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, ty, dims.len() as u8];
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes
+}
+
+fn idx(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = header(8, dims);
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+fn format_detail(err: KobaiError, path: &Path) -> String {
+    match err {
+        KobaiError::Format { path: p, detail } => {
+            assert_eq!(p, path.display().to_string());
+            detail
+        }
+        other => panic!("expected a Format error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_truncated_file_is_an_error_naming_it() {
+    let dir = TempDir::new("truncated");
+    let full = idx(&[2, 3], &[1, 2, 3, 4, 5, 6]);
+    let path = dir.file("images", &full[..full.len() - 2]);
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        "header says 2×3 = 6 bytes of data but the file holds 4"
+    );
+    for cut in [0, 1, 3, 5, 9] {
+        let path = dir.file("cut", &full[..cut]);
+        let err = read_idx_u8(&path).unwrap_err();
+        assert!(matches!(err, KobaiError::Format { .. }), "{cut}: {err}");
+    }
+    let path = dir.file("header-only", &full[..6]);
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert!(detail.starts_with("ends inside the header"), "{detail}");
+}
+
+#[test]
+fn trailing_bytes_are_an_error() {
+    let dir = TempDir::new("trailing");
+    let path = dir.file("labels", &idx(&[3], &[1, 2, 3, 0, 0]));
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        "header says 3 = 3 bytes of data but the file holds 5"
+    );
+}
+
+#[test]
+fn a_corrupt_magic_number_is_an_error() {
+    let dir = TempDir::new("magic");
+    let mut bytes = idx(&[2], &[1, 2]);
+    bytes[0] = 0x08;
+    bytes[1] = 0x03;
+    let path = dir.file("bad", &bytes);
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        "starts with 08 03; expected 00 00 (the magic number of an IDX file)"
+    );
+}
+
+#[test]
+fn a_wrong_type_byte_is_named() {
+    let dir = TempDir::new("type");
+    let mut bytes = header(0x0c, &[2]);
+    bytes.extend_from_slice(&[0; 8]);
+    let path = dir.file("i32", &bytes);
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        "has data type 0x0c (i32); expected 0x08 (unsigned byte), the only type kobai reads"
+    );
+}
+
+#[test]
+fn a_header_claiming_more_than_the_file_holds_allocates_nothing() {
+    let dir = TempDir::new("huge");
+    // 4294967295² fits in a 64-bit usize (≈1.8e19 bytes): allocating it would
+    // abort the process, so this passing proves the check comes first.
+    let path = dir.file("huge", &idx(&[u32::MAX, u32::MAX], &[0; 1234]));
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        format!(
+            "header says 4294967295×4294967295 = {} bytes of data but the file holds 1234",
+            u64::from(u32::MAX) * u64::from(u32::MAX)
+        )
+    );
+    // Whose product overflows even 64 bits.
+    let path = dir.file("overflow", &idx(&[u32::MAX; 4], &[0; 16]));
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert!(detail.contains("= more than"), "{detail}");
+    // MNIST's header with a stub of data.
+    let path = dir.file("mnist-stub", &idx(&[60000, 28, 28], &[0; 1234]));
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        "header says 60000×28×28 = 47040000 bytes of data but the file holds 1234"
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_io_error_naming_it() {
+    let dir = TempDir::new("missing");
+    let path = dir.0.join("nope");
+    match read_idx_u8(&path).unwrap_err() {
+        KobaiError::Io { path: p, .. } => assert_eq!(p, path.display().to_string()),
+        other => panic!("expected Io, got {other:?}"),
+    }
+}
+
+#[test]
+fn load_mnist_dir_names_the_missing_file() {
+    let dir = TempDir::new("mnist-missing");
+    write_idx_u8(&dir.0.join("train-images-idx3-ubyte"), &[1, 2, 2], &[0; 4]).unwrap();
+    match load_mnist_dir(&dir.0).unwrap_err() {
+        KobaiError::Io { path, message } => {
+            let looked_for = dir.0.join("train-labels-idx1-ubyte");
+            assert_eq!(path, looked_for.display().to_string());
+            assert!(message.contains("train-labels-idx1-ubyte.gz"), "{message}");
+        }
+        other => panic!("expected Io, got {other:?}"),
+    }
+}
+
+#[cfg(feature = "gzip")]
+#[test]
+fn load_mnist_dir_reads_raw_and_gz_and_prefers_raw() {
+    let dir = TempDir::new("mnist-ok");
+    let d = &dir.0;
+    write_idx_u8(
+        &d.join("train-images-idx3-ubyte.gz"),
+        &[4, 3, 3],
+        &[255; 36],
+    )
+    .unwrap();
+    write_idx_u8(&d.join("train-labels-idx1-ubyte.gz"), &[4], &[0, 1, 2, 9]).unwrap();
+    write_idx_u8(&d.join("t10k-images-idx3-ubyte"), &[2, 3, 3], &[0; 18]).unwrap();
+    write_idx_u8(&d.join("t10k-labels-idx1-ubyte"), &[2], &[5, 5]).unwrap();
+    // A broken .gz beside a good raw file is never opened.
+    std::fs::write(d.join("t10k-labels-idx1-ubyte.gz"), b"\x1f\x8bjunk").unwrap();
+    let (train, test) = load_mnist_dir(d).unwrap();
+    assert_eq!((train.len(), train.features(), train.classes()), (4, 9, 10));
+    assert!(train.images().iter().all(|&v| v == 1.0));
+    assert_eq!(test.labels().to_vec(), [5, 5]);
+}
+
+#[test]
+fn labels_and_images_with_different_counts_are_an_error() {
+    let dir = TempDir::new("counts");
+    let images = dir.0.join("x");
+    let labels = dir.0.join("t");
+    write_idx_u8(&images, &[3, 2, 2], &[0; 12]).unwrap();
+    write_idx_u8(&labels, &[2], &[0, 1]).unwrap();
+    let err = Dataset::from_idx(&images, &labels, 10).unwrap_err();
+    assert!(matches!(err, KobaiError::Shape { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("has shape [2]"), "{text}");
+    assert!(text.contains("each of the 3 images"), "{text}");
+    // A labels file with two dimensions.
+    write_idx_u8(&labels, &[3, 1], &[0, 1, 2]).unwrap();
+    let detail = format_detail(
+        Dataset::from_idx(&images, &labels, 10).unwrap_err(),
+        &labels,
+    );
+    assert!(detail.contains("expected 1 dimension"), "{detail}");
+}
+
+#[test]
+fn a_label_not_below_classes_is_out_of_range() {
+    let dir = TempDir::new("label-range");
+    let images = dir.0.join("x");
+    let labels = dir.0.join("t");
+    write_idx_u8(&images, &[3, 2], &[0; 6]).unwrap();
+    write_idx_u8(&labels, &[3], &[0, 10, 2]).unwrap();
+    let err = Dataset::from_idx(&images, &labels, 10).unwrap_err();
+    assert_eq!(
+        err,
+        KobaiError::LabelOutOfRange {
+            label: 10,
+            row: 1,
+            classes: 10
+        }
+    );
+    assert!(Dataset::from_idx(&images, &labels, 11).is_ok());
+}
+
+#[test]
+fn empty_idx_files_make_no_dataset() {
+    let dir = TempDir::new("empty");
+    let images = dir.file("x", &idx(&[0, 28, 28], &[]));
+    let labels = dir.file("t", &idx(&[0], &[]));
+    assert_eq!(read_idx_u8(&images).unwrap().dims(), &[0, 28, 28]);
+    let err = Dataset::from_idx(&images, &labels, 10).unwrap_err();
+    assert!(matches!(err, KobaiError::Empty { .. }), "{err:?}");
+}
+
+#[test]
+fn round_trip_raw() {
+    let dir = TempDir::new("round-raw");
+    let path = dir.0.join("data.idx");
+    let data: Vec<u8> = (0..=255).cycle().take(5 * 7 * 3).collect();
+    write_idx_u8(&path, &[5, 7, 3], &data).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 8, 3]);
+    assert_eq!(bytes.len(), 4 + 12 + data.len());
+    assert_eq!(
+        read_idx_u8(&path).unwrap(),
+        IdxArray::new(vec![5, 7, 3], data).unwrap()
+    );
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(&dir.0).unwrap().collect();
+    assert_eq!(names.len(), 1);
+}
+
+#[test]
+fn write_replaces_an_existing_file_and_rejects_bad_shapes() {
+    let dir = TempDir::new("overwrite");
+    let path = dir.0.join("data.idx");
+    write_idx_u8(&path, &[2], &[1, 2]).unwrap();
+    write_idx_u8(&path, &[3], &[7, 8, 9]).unwrap();
+    assert_eq!(read_idx_u8(&path).unwrap().data(), &[7, 8, 9]);
+    for (dims, len) in [(vec![], 0), (vec![1; 5], 1), (vec![2, 2], 3)] {
+        let err = write_idx_u8(&path, &dims, &vec![0; len]).unwrap_err();
+        assert!(matches!(err, KobaiError::Shape { .. }), "{err:?}");
+    }
+    assert_eq!(read_idx_u8(&path).unwrap().data(), &[7, 8, 9]);
+    let err = write_idx_u8(&dir.0.join("no-such-dir").join("f"), &[1], &[0]).unwrap_err();
+    assert!(matches!(err, KobaiError::Io { .. }), "{err:?}");
+}
+
+#[cfg(feature = "gzip")]
+mod gzip {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(bytes).expect("gzip into memory");
+        enc.finish().expect("gzip into memory")
+    }
+
+    #[test]
+    fn round_trip_gz_detected_by_magic_not_name() {
+        let dir = TempDir::new("round-gz");
+        let path = dir.0.join("data.gz");
+        let data: Vec<u8> = (0..=255).cycle().take(6 * 4 * 4).collect();
+        write_idx_u8(&path, &[6, 4, 4], &data).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b]);
+        assert_eq!(read_idx_u8(&path).unwrap().data(), &data[..]);
+        // The same gzip bytes under a name without .gz, and raw bytes under .gz.
+        let renamed = dir.file("plain-name", &bytes);
+        assert_eq!(read_idx_u8(&renamed).unwrap().dims(), &[6, 4, 4]);
+        let raw = dir.file("raw.gz", &idx(&[2], &[1, 2]));
+        assert_eq!(read_idx_u8(&raw).unwrap().data(), &[1, 2]);
+    }
+
+    #[test]
+    fn a_corrupt_gz_is_an_error() {
+        let dir = TempDir::new("corrupt-gz");
+        let good = gz(&idx(&[100], &[7; 100]));
+        // Garbage after the magic.
+        let path = dir.file("junk.gz", b"\x1f\x8b\x08\x00garbage garbage");
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.starts_with("is not a valid gzip stream"), "{detail}");
+        // A cut stream.
+        let path = dir.file("cut.gz", &good[..good.len() / 2]);
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.starts_with("is not a valid gzip stream"), "{detail}");
+        // A flipped byte in the checksum trailer.
+        let mut bad_crc = good.clone();
+        let at = bad_crc.len() - 6;
+        bad_crc[at] ^= 0xff;
+        let path = dir.file("crc.gz", &bad_crc);
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.contains("checksum"), "{detail}");
+        // Only the two magic bytes.
+        let path = dir.file("magic-only.gz", b"\x1f\x8b");
+        format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    }
+
+    #[test]
+    fn gz_with_a_lying_header_is_capped() {
+        let dir = TempDir::new("gz-lies");
+        let path = dir.file("huge.gz", &gz(&idx(&[u32::MAX, u32::MAX], &[0; 1000])));
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(
+            detail.ends_with("but the decompressed data holds 1000"),
+            "{detail}"
+        );
+        let path = dir.file("long.gz", &gz(&idx(&[10], &[0; 11])));
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.contains("trailing bytes"), "{detail}");
+        let path = dir.file("wrong-type.gz", &gz(&header(0x0d, &[1])));
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.contains("0x0d (f32)"), "{detail}");
+    }
+
+    #[test]
+    fn garbage_after_the_gzip_stream_is_an_error() {
+        let dir = TempDir::new("gz-trailing");
+        let mut bytes = gz(&idx(&[3], &[1, 2, 3]));
+        bytes.extend_from_slice(b"trailing junk");
+        let path = dir.file("trailing.gz", &bytes);
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.starts_with("is not a valid gzip stream"), "{detail}");
+        // A second gzip member is read as more data, so it is trailing data.
+        let mut two = gz(&idx(&[3], &[1, 2, 3]));
+        two.extend_from_slice(&gz(b"more"));
+        let path = dir.file("two-members.gz", &two);
+        let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+        assert!(detail.contains("trailing bytes"), "{detail}");
+    }
+}
+
+#[test]
+fn batches_are_reproducible_bit_for_bit() {
+    for seed in [0, 1, u64::MAX] {
+        let a: Vec<_> = Batches::shuffled(1000, 64, seed)
+            .unwrap()
+            .take(40)
+            .collect();
+        let b: Vec<_> = Batches::shuffled(1000, 64, seed)
+            .unwrap()
+            .take(40)
+            .collect();
+        assert_eq!(a, b);
+        let a: Vec<_> = Batches::with_replacement(1000, 64, seed)
+            .unwrap()
+            .take(40)
+            .collect();
+        let b: Vec<_> = Batches::with_replacement(1000, 64, seed)
+            .unwrap()
+            .take(40)
+            .collect();
+        assert_eq!(a, b);
+    }
+    assert_ne!(permutation(100, 0), permutation(100, 1));
+}
+
+#[test]
+fn seeded_sampling_is_pinned_across_versions() {
+    // A regression pin, not a reference: ChaCha8 seeded with 42 through rand
+    // 0.10's shuffle and random_range. If a dependency update changes these,
+    // stored runs would change too — bump deliberately and say so.
+    assert_eq!(permutation(10, 42), PINNED_PERMUTATION_10_SEED_42);
+    let drawn = Batches::with_replacement(10, 8, 42).unwrap().next_batch();
+    assert_eq!(drawn, PINNED_CHOICE_10_8_SEED_42);
+}
+
+const PINNED_PERMUTATION_10_SEED_42: [usize; 10] = [7, 1, 5, 4, 6, 9, 3, 8, 2, 0];
+const PINNED_CHOICE_10_8_SEED_42: [usize; 8] = [2, 6, 1, 9, 7, 4, 3, 6];
+
+#[test]
+fn spiral_is_a_pure_function_of_its_arguments() {
+    let (train, test) = spiral(300, 0.2, 7).unwrap();
+    assert_eq!((train.len(), test.len()), (720, 180));
+    assert_eq!((train.features(), train.classes()), (2, 3));
+    assert_eq!(spiral(300, 0.2, 7).unwrap(), (train.clone(), test));
+    assert_ne!(spiral(300, 0.2, 8).unwrap().0, train);
+    let all = spiral_points(300, 7).unwrap();
+    assert_eq!(all.len(), 900);
+    // Every class appears in the held-out set.
+    let (_, test) = spiral(300, 0.2, 7).unwrap();
+    for class in 0..3 {
+        assert!(test.labels().iter().any(|&l| l == class));
+    }
+}
+
+#[cfg(not(feature = "gzip"))]
+#[test]
+fn without_the_gzip_feature_gz_is_a_clear_error() {
+    let dir = TempDir::new("no-gzip");
+    let path = dir.file("x.gz", b"\x1f\x8b\x08\x00\x00\x00\x00\x00");
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert!(detail.contains("`gzip` feature"), "{detail}");
+    let err = write_idx_u8(&dir.0.join("y.gz"), &[1], &[0]).unwrap_err();
+    assert!(err.to_string().contains("`gzip` feature"), "{err}");
+}
+
+/// Loads a real MNIST-layout folder named by `KOBAI_MNIST_DIR` (e.g. Debian's
+/// `dataset-fashion-mnist` at `/usr/share/datasets/fashion-mnist`). Ignored by
+/// default: run with `cargo test -p kobai --test data_files -- --ignored`.
+#[test]
+#[ignore = "needs KOBAI_MNIST_DIR pointing at the four MNIST files"]
+fn loads_a_real_mnist_dir() {
+    let Some(dir) = std::env::var_os("KOBAI_MNIST_DIR") else {
+        eprintln!("KOBAI_MNIST_DIR is not set; nothing to load");
+        return;
+    };
+    let start = std::time::Instant::now();
+    let (train, test) = load_mnist_dir(Path::new(&dir)).unwrap();
+    eprintln!(
+        "loaded {} in {:.2?}",
+        Path::new(&dir).display(),
+        start.elapsed()
+    );
+    assert_eq!((train.len(), test.len()), (60000, 10000));
+    assert_eq!((train.features(), test.features()), (784, 784));
+    assert_eq!(train.classes(), 10);
+    for d in [&train, &test] {
+        assert!(d.images().iter().all(|v| (0.0..=1.0).contains(v)));
+        for class in 0..10 {
+            assert!(
+                d.labels().iter().any(|&l| l == class),
+                "class {class} missing"
+            );
+        }
+    }
+}
