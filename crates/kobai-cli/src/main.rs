@@ -8,6 +8,7 @@
 mod atomic_write;
 mod commands;
 mod plot;
+mod point;
 mod progress;
 
 use std::process::ExitCode;
@@ -32,6 +33,14 @@ enum Command {
     Train(commands::train::Args),
     /// Check backprop against the numerical gradient on a small batch; exit 1 if it fails.
     Check(commands::check::Args),
+    /// The gradient of a formula at a point: numerical (central difference) beside exact.
+    Grad(commands::grad::Args),
+    /// Draw the gradient field (arrows of -∇f) of a formula of x0 and x1.
+    Field(commands::field::Args),
+    /// Minimise a formula from a starting point with SGD, Momentum, AdaGrad, RMSprop or Adam, and draw the path.
+    Descend(commands::descend::Args),
+    /// The book's figure 6-8: SGD, Momentum, AdaGrad and Adam on x²/20 + y² from (-7, 2).
+    Optimizers(commands::optimizers::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +52,10 @@ fn main() -> ExitCode {
         Command::Notebook(args) => commands::notebook::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Check(args) => commands::check::run(&args),
+        Command::Grad(args) => commands::grad::run(&args),
+        Command::Field(args) => commands::field::run(&args),
+        Command::Descend(args) => commands::descend::run(&args),
+        Command::Optimizers(args) => commands::optimizers::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

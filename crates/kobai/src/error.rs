@@ -122,6 +122,17 @@ pub enum KobaiError {
         /// The valid range, in words.
         expected: &'static str,
     },
+
+    /// A formula could not be read; the message names the column.
+    #[error("cannot read formula {formula:?} at column {position}: {message}")]
+    Formula {
+        /// The formula as given.
+        formula: String,
+        /// Where the problem is: the column, counted in characters from 1.
+        position: usize,
+        /// What is wrong there and what was expected.
+        message: String,
+    },
 }
 
 /// `Result` with [`KobaiError`].

@@ -50,7 +50,11 @@
 //! - [`gradient_descent`](mod@gradient_descent): [`gradient_descent()`], [`gradient_descent_path`]
 //! - [`functions`] — [`softmax`], [`cross_entropy_error`], [`sigmoid`], [`relu`], [`Targets`]
 //! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
-//! - [`nets`] — [`SimpleNet`]
+//! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`]; [`layers`] — the book's layers, forward and backward
+//! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`]
+//! - [`optim`] — [`Sgd`], [`Momentum`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
+//! - [`train`] — [`Trainer`], [`Observer`]; [`data`] — MNIST-format files, batches, the spiral
+//! - [`formula`] — [`Formula`]: formulas typed as text, with exact gradients
 //! - [`notebook`] — the notebook's cells as data, for replaying and for tests
 //! - [`numpy_style`] — print arrays the way NumPy does, to compare with the book
 //! - [`doc::for_book_readers`] — the book's idioms next to kobai's
@@ -58,6 +62,7 @@
 pub mod data;
 pub mod doc;
 pub mod error;
+pub mod formula;
 pub mod functions;
 pub mod gradient_check;
 pub mod gradient_descent;
@@ -76,6 +81,7 @@ mod check;
 
 pub use data::{Batches, Dataset, IdxArray, load_mnist_dir, read_idx_u8, spiral, write_idx_u8};
 pub use error::{KobaiError, Result};
+pub use formula::Formula;
 pub use functions::{CROSS_ENTROPY_DELTA, Targets, cross_entropy_error, relu, sigmoid, softmax};
 pub use gradient_check::{GradientCheck, TensorCheck, compare_gradients, gradient_check};
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
@@ -86,7 +92,7 @@ pub use objectives::{
     function_1, function_1_derivative, function_2, function_2_gradient, rosenbrock,
     rosenbrock_gradient, sphere, sphere_gradient,
 };
-pub use optim::{Optimizer, Sgd, step};
+pub use optim::{AdaGrad, Adam, Momentum, Optimizer, RmsProp, Sgd, minimize, step};
 pub use train::{History, Observer, Trainer};
 
 /// The README's example, compiled and run as a doctest so it cannot rot.

@@ -1,8 +1,13 @@
 //! One subcommand per file, and what they share.
 
 pub mod check;
+pub mod descend;
+pub mod field;
+pub mod grad;
 pub mod notebook;
 mod notebook_pictures;
+mod optimizer_choice;
+pub mod optimizers;
 pub mod train;
 
 use std::process::ExitCode;
@@ -23,9 +28,17 @@ pub fn report_usage_error(err: clap::Error) -> ExitCode {
         }
         _ => {
             let text = err.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.trim_start_matches("error: ");
-            eprintln!("error: {first} (try 'kobai --help')");
+            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+            let first = lines
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            // "the following required arguments were not provided:" names them on the next line.
+            let detail = match (first.ends_with(':'), lines.next()) {
+                (true, Some(next)) => format!("{first} {next}"),
+                _ => first.to_string(),
+            };
+            eprintln!("error: {detail} (try 'kobai --help')");
             ExitCode::from(2)
         }
     }

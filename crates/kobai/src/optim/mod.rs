@@ -5,8 +5,18 @@
 //! finite values, *before* changing anything: a failed step leaves the model as
 //! it was.
 
+mod adagrad;
+mod adam;
+mod minimize;
+mod momentum;
+mod rmsprop;
 mod sgd;
 
+pub use adagrad::AdaGrad;
+pub use adam::Adam;
+pub use minimize::minimize;
+pub use momentum::Momentum;
+pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
 use ndarray::{ArrayViewD, ArrayViewMutD};

@@ -1,0 +1,127 @@
+//! `kobai descend`: minimise any formula from a starting point with one of the
+//! book's optimizers, and draw the path over the contour lines.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, ensure};
+use kobai::numpy_style::{numpy_str, py_float_repr};
+use kobai::{Formula, minimize};
+use ndarray::Array1;
+use serde_json::json;
+
+use super::optimizer_choice::OptimizerName;
+use crate::plot::{PathSpec, draw_descent_path, ensure_out_dir};
+use crate::point::parse_numbers;
+
+/// Options of `kobai descend`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The function of x0 … xn (x, y for x0, x1), e.g. "x0^2 + x1^2".
+    formula: String,
+    /// The starting point, e.g. -3,4.
+    #[arg(long, value_name = "X0,X1,…", allow_hyphen_values = true)]
+    from: String,
+    /// Learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = 0.1)]
+    lr: f64,
+    /// Number of steps.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    steps: usize,
+    /// The update rule.
+    #[arg(long, value_enum, default_value_t = OptimizerName::Sgd)]
+    optimizer: OptimizerName,
+    /// Draw the path over contour lines into DIR as descent.png and descent.svg (2-variable formulas).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses, validates, minimises, prints, draws.
+pub fn run(args: &Args) -> Result<()> {
+    let formula = Formula::parse(&args.formula)?;
+    let start = Array1::from(parse_numbers("--from", &args.from)?);
+    ensure!(
+        start.len() == formula.arity(),
+        "the formula uses {} coordinate(s) but --from has {}",
+        formula.arity(),
+        start.len()
+    );
+    let mut optimizer = args.optimizer.build(args.lr)?;
+    if let Some(dir) = &args.out {
+        ensure!(
+            start.len() == 2,
+            "--out draws 2-variable formulas; --from has {} coordinates",
+            start.len()
+        );
+        ensure_out_dir(dir)?;
+    }
+    let path = minimize(
+        |x| formula.evaluate(x),
+        &start,
+        optimizer.as_mut(),
+        args.steps,
+    )?;
+    let last = path.last().cloned().unwrap_or_else(|| start.clone());
+    let value = formula.evaluate(&last)?;
+    let pictures = match &args.out {
+        Some(dir) => draw(args, &formula, &path, dir)?,
+        None => Vec::new(),
+    };
+    if args.json {
+        let files: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
+        let out = json!({ "formula": formula.source(), "optimizer": args.optimizer.label(), "lr": args.lr,
+            "steps": args.steps, "from": start.to_vec(), "x": last.to_vec(), "value": value, "pictures": files });
+        println!("{out}");
+    } else {
+        println!(
+            "{} from {} with {}, lr {}, {} steps:",
+            formula.source(),
+            numpy_str(&start),
+            args.optimizer.label(),
+            py_float_repr(args.lr),
+            args.steps
+        );
+        println!("x = {}\nf(x) = {}", numpy_str(&last), py_float_repr(value));
+        for p in &pictures {
+            println!("wrote {}", p.display());
+        }
+    }
+    Ok(())
+}
+
+/// The path over the contour lines, framed to hold the start and the origin.
+fn draw(
+    args: &Args,
+    formula: &Formula,
+    path: &[Array1<f64>],
+    dir: &std::path::Path,
+) -> Result<Vec<PathBuf>> {
+    let points: Vec<(f64, f64)> = path.iter().map(|p| (p[0], p[1])).collect();
+    let reach = points
+        .iter()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .fold(1.0f64, |m, (x, y)| m.max(x.abs()).max(y.abs()));
+    let half = reach * 1.15;
+    let f = |x0: f64, x1: f64| {
+        formula
+            .evaluate(&ndarray::array![x0, x1])
+            .unwrap_or(f64::NAN)
+    };
+    let spec = PathSpec {
+        title: format!(
+            "{} on f = {}, lr = {}",
+            args.optimizer.label(),
+            formula.source(),
+            py_float_repr(args.lr)
+        ),
+        x_label: "x0".into(),
+        y_label: "x1".into(),
+        path: points,
+        function: &f,
+        x_range: (-half, half),
+        y_range: (-half, half),
+    };
+    draw_descent_path(&dir.join("descent"), &spec)
+}
