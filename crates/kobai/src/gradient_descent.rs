@@ -2,9 +2,9 @@
 
 use ndarray::{Array, ArrayRef, Dimension};
 
-use crate::check;
 use crate::error::Result;
-use crate::numerical_gradient::{FunctionValue, numerical_gradient};
+use crate::numerical_gradient::FunctionValue;
+use crate::optim::{Sgd, descend_with};
 
 /// Minimises `f` from `init_x` by the book's gradient descent and returns the
 /// final point as a **new** array.
@@ -76,29 +76,21 @@ where
     Ok(path)
 }
 
-/// The loop shared by both: calls `visit` after every step.
+/// The book's update `x ← x − lr·∇f(x)` is [`Sgd`]'s: both functions run the
+/// optimizer loop with it (Python's `x -= lr * grad`, element by element).
 fn descend<F, R, D>(
-    mut f: F,
+    f: F,
     init_x: &ArrayRef<f64, D>,
     lr: f64,
     step_num: usize,
-    mut visit: impl FnMut(&Array<f64, D>),
+    visit: impl FnMut(&Array<f64, D>),
 ) -> Result<Array<f64, D>>
 where
     F: FnMut(&ArrayRef<f64, D>) -> R,
     R: FunctionValue,
     D: Dimension,
 {
-    check::positive("lr", lr)?;
-    check::finite("init_x", init_x)?;
-    let mut x = init_x.to_owned();
-    for _ in 0..step_num {
-        let grad = numerical_gradient(&mut f, &x)?;
-        // Python's `x -= lr * grad`: x_i − (lr · g_i), element by element.
-        x.zip_mut_with(&grad, |xi, &g| *xi -= lr * g);
-        visit(&x);
-    }
-    Ok(x)
+    descend_with(f, init_x, &mut Sgd::new(lr)?, step_num, visit)
 }
 
 #[cfg(test)]

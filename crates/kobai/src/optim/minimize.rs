@@ -50,13 +50,35 @@ where
     D: Dimension,
     O: Optimizer + ?Sized,
 {
+    let mut path = vec![init_x.to_owned()];
+    descend_with(&mut f, init_x, optimizer, step_num, |x| {
+        path.push(x.clone())
+    })?;
+    Ok(path)
+}
+
+/// The loop behind [`minimize`] and [`gradient_descent`](crate::gradient_descent()):
+/// `step_num` optimizer steps on the numerical gradient, calling `visit` after
+/// each; returns the final point.
+pub(crate) fn descend_with<F, R, D, O>(
+    mut f: F,
+    init_x: &ArrayRef<f64, D>,
+    optimizer: &mut O,
+    step_num: usize,
+    mut visit: impl FnMut(&Array<f64, D>),
+) -> Result<Array<f64, D>>
+where
+    F: FnMut(&ArrayRef<f64, D>) -> R,
+    R: FunctionValue,
+    D: Dimension,
+    O: Optimizer + ?Sized,
+{
     check::finite("init_x", init_x)?;
     let mut x = init_x.to_owned();
-    let mut path = vec![x.clone()];
     for _ in 0..step_num {
         let grad = numerical_gradient(&mut f, &x)?;
         optimizer.update("x", x.view_mut().into_dyn(), grad.view().into_dyn());
-        path.push(x.clone());
+        visit(&x);
     }
-    Ok(path)
+    Ok(x)
 }

@@ -14,6 +14,7 @@ mod sgd;
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
+pub(crate) use minimize::descend_with;
 pub use minimize::minimize;
 pub use momentum::Momentum;
 pub use rmsprop::RmsProp;
