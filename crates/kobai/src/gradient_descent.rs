@@ -19,7 +19,7 @@ use crate::optim::{Sgd, descend_with};
 ///
 /// # Errors
 /// [`KobaiError::Hyperparameter`](crate::KobaiError::Hyperparameter) if `lr` is
-/// not a finite number above 0; any error of [`numerical_gradient`] (a NaN or
+/// not a finite number above 0; any error of [`numerical_gradient`](crate::numerical_gradient()) (a NaN or
 /// infinite `x` or `f`).
 ///
 /// ```
