@@ -96,26 +96,37 @@ fn optimizers_reproduce_the_books_figure_6_8_end_points() {
 }
 
 #[test]
-fn optimizers_draw_one_picture_each() {
+fn optimizers_draw_one_picture_of_four_panels() {
     let dir = std::env::temp_dir().join(format!("kobai-optimizers-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = kobai(&[
+    let v = json(&kobai(&[
         "optimizers",
         "--steps",
         "5",
         "--out",
         dir.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        "--json",
+    ]));
+    let (png, svg) = (dir.join("optimizers.png"), dir.join("optimizers.svg"));
+    assert_eq!(
+        v["pictures"],
+        serde_json::json!([png.display().to_string(), svg.display().to_string()])
     );
-    for name in ["sgd", "momentum", "adagrad", "adam"] {
-        let png = std::fs::read(dir.join(format!("optimizers_{name}.png"))).expect("png");
-        assert_eq!(&png[..4], b"\x89PNG");
-        assert!(dir.join(format!("optimizers_{name}.svg")).exists());
+    assert_eq!(&std::fs::read(&png).expect("png")[..4], b"\x89PNG");
+    let svg = std::fs::read_to_string(&svg).expect("svg");
+    for title in [
+        "SGD (lr 0.95)",
+        "Momentum (lr 0.1)",
+        "AdaGrad (lr 1.5)",
+        "Adam (lr 0.3)",
+    ] {
+        assert!(svg.contains(title), "{title} missing from the SVG");
     }
+    assert_eq!(
+        std::fs::read_dir(&dir).expect("out dir").count(),
+        2,
+        "one picture, two files"
+    );
     let err = one_line_error(&kobai(&["optimizers", "--lrs", "0.1,0.2", "--no-plots"]));
     assert!(err.contains("4 learning rates"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);

@@ -10,7 +10,7 @@ use ndarray::Array1;
 use serde_json::{Value, json};
 
 use super::optimizer_choice::OptimizerName;
-use crate::plot::{PathSpec, draw_descent_path, ensure_out_dir};
+use crate::plot::{PathSpec, draw_descent_panels, ensure_out_dir};
 use crate::point::parse_numbers;
 
 /// Options of `kobai optimizers`.
@@ -37,7 +37,7 @@ pub struct Args {
         default_value = "0.95,0.1,1.5,0.3"
     )]
     lrs: String,
-    /// Folder for optimizers_<name>.png/.svg, one picture per optimizer.
+    /// Folder for optimizers.png/.svg: one picture, a panel per optimizer.
     #[arg(long, value_name = "DIR", default_value = "kobai-out")]
     out: PathBuf,
     /// Skip the pictures.
@@ -55,7 +55,7 @@ const ORDER: [OptimizerName; 4] = [
     OptimizerName::Adam,
 ];
 
-/// Runs the four optimizers, prints where each ends, draws each path.
+/// Runs the four optimizers, prints where each ends, draws the four paths in one picture.
 pub fn run(args: &Args) -> Result<()> {
     let formula = Formula::parse(&args.function)?;
     ensure!(
@@ -91,25 +91,26 @@ pub fn run(args: &Args) -> Result<()> {
             optimizer.as_mut(),
             args.steps,
         )?;
-        let pictures = if args.no_plots {
-            Vec::new()
-        } else {
-            draw(args, &formula, *name, *lr, &path)?
-        };
-        results.push((*name, *lr, path, pictures));
+        results.push((*name, *lr, path));
     }
+    let pictures = if args.no_plots {
+        Vec::new()
+    } else {
+        draw(args, &formula, &start, &results)?
+    };
     if args.json {
         let rows: Vec<Value> = results
             .iter()
-            .map(|(name, lr, path, pictures)| {
+            .map(|(name, lr, path)| {
                 let end = path.last().map(|p| p.to_vec()).unwrap_or_default();
-                json!({ "optimizer": name.label(), "lr": lr, "x": end,
-                    "pictures": pictures.iter().map(|p| p.display().to_string()).collect::<Vec<_>>() })
+                json!({ "optimizer": name.label(), "lr": lr, "x": end })
             })
             .collect();
+        let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
         println!(
             "{}",
-            json!({ "function": formula.source(), "from": start.to_vec(), "steps": args.steps, "results": rows })
+            json!({ "function": formula.source(), "from": start.to_vec(), "steps": args.steps,
+                "results": rows, "pictures": pictures })
         );
     } else {
         println!(
@@ -119,7 +120,7 @@ pub fn run(args: &Args) -> Result<()> {
             start[1],
             args.steps
         );
-        for (name, lr, path, pictures) in &results {
+        for (name, lr, path) in &results {
             let end = path
                 .last()
                 .map(|p| (p[0], p[1]))
@@ -131,37 +132,41 @@ pub fn run(args: &Args) -> Result<()> {
                 py_float_repr(end.0),
                 py_float_repr(end.1)
             );
-            for p in pictures {
-                println!("          wrote {}", p.display());
-            }
+        }
+        for p in &pictures {
+            println!("wrote {}", p.display());
         }
     }
     Ok(())
 }
 
+/// One picture of four panels, the book's figure 6-8.
 fn draw(
     args: &Args,
     formula: &Formula,
-    name: OptimizerName,
-    lr: f64,
-    path: &[Array1<f64>],
+    start: &Array1<f64>,
+    results: &[(OptimizerName, f64, Vec<Array1<f64>>)],
 ) -> Result<Vec<PathBuf>> {
     let f = |x: f64, y: f64| formula.evaluate(&ndarray::array![x, y]).unwrap_or(f64::NAN);
-    let spec = PathSpec {
-        title: format!(
-            "{} (lr {}) on f = {}",
-            name.label(),
-            py_float_repr(lr),
-            formula.source()
-        ),
-        x_label: "x".into(),
-        y_label: "y".into(),
-        path: path.iter().map(|p| (p[0], p[1])).collect(),
-        function: &f,
-        // The book's figure 6-8 view.
-        x_range: (-10.0, 10.0),
-        y_range: (-10.0, 10.0),
-    };
-    let stem = format!("optimizers_{}", name.label().to_lowercase());
-    draw_descent_path(&args.out.join(stem), &spec)
+    let specs: Vec<PathSpec<'_>> = results
+        .iter()
+        .map(|(name, lr, path)| PathSpec {
+            title: format!("{} (lr {})", name.label(), py_float_repr(*lr)),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            path: path.iter().map(|p| (p[0], p[1])).collect(),
+            function: &f,
+            // The book's figure 6-8 view.
+            x_range: (-10.0, 10.0),
+            y_range: (-10.0, 10.0),
+        })
+        .collect();
+    let title = format!(
+        "f = {} from ({}, {}), {} steps",
+        formula.source(),
+        start[0],
+        start[1],
+        args.steps
+    );
+    draw_descent_panels(&args.out.join("optimizers"), &title, &specs)
 }

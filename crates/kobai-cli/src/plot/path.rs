@@ -54,13 +54,19 @@ pub struct PathSpec<'a> {
 ///
 /// Invalid input (empty path, bad range) is an error and writes nothing.
 pub fn draw_descent_path(stem: &Path, spec: &PathSpec<'_>) -> anyhow::Result<Vec<PathBuf>> {
-    frame(spec).validate()?;
-    ensure!(!spec.path.is_empty(), "the path has no points");
+    validate(spec)?;
     let figure = PathFigure {
         spec,
         contours: contours(spec),
     };
     write_png_and_svg(stem, &figure)
+}
+
+/// Checks the spec's ranges and that its path has points.
+pub(super) fn validate(spec: &PathSpec<'_>) -> anyhow::Result<()> {
+    frame(spec).validate()?;
+    ensure!(!spec.path.is_empty(), "the path has no points");
+    Ok(())
 }
 
 /// A spec with its contour lines computed once for both backends.
@@ -69,7 +75,7 @@ struct PathFigure<'s, 'a> {
     contours: Vec<Vec<(f64, f64)>>,
 }
 
-fn frame<'s>(spec: &'s PathSpec<'_>) -> Frame<'s> {
+pub(super) fn frame<'s>(spec: &'s PathSpec<'_>) -> Frame<'s> {
     Frame {
         title: &spec.title,
         x_label: &spec.x_label,
@@ -80,7 +86,7 @@ fn frame<'s>(spec: &'s PathSpec<'_>) -> Frame<'s> {
 }
 
 /// Contour lines of the spec's function over its visible range.
-fn contours(spec: &PathSpec<'_>) -> Vec<Vec<(f64, f64)>> {
+pub(super) fn contours(spec: &PathSpec<'_>) -> Vec<Vec<(f64, f64)>> {
     let axis = |(lo, hi): (f64, f64)| -> Vec<f64> {
         let step = (hi - lo) / (CONTOUR_GRID - 1) as f64;
         (0..CONTOUR_GRID).map(|i| lo + step * i as f64).collect()
@@ -106,24 +112,31 @@ impl Figure for PathFigure<'_, '_> {
         root: &DrawingArea<DB, Shift>,
         mode: TextMode,
     ) -> anyhow::Result<()> {
-        let frame = frame(self.spec);
-        let mut chart = frame.draw(root, mode)?;
-        let contour = CONTOUR.stroke_width(1);
-        let lines = self
-            .contours
-            .iter()
-            .map(|line| PathElement::new(line.clone(), contour));
-        chart.draw_series(lines).map_err(draw_err)?;
-        draw_zero_axes(&mut chart, frame)?;
-        draw_path(root, &chart, self.spec)?;
-        let corner = chart.backend_coord(&(frame.x_range.1, frame.y_range.1));
-        draw_legend(
-            root,
-            (corner.0 - 12, corner.1 + 12),
-            &legend(self.spec),
-            mode,
-        )
+        draw_spec(root, frame(self.spec), self.spec, &self.contours, mode)
     }
+}
+
+/// Draws `frame` on `area`, then the contour lines, the dashed axes, the path
+/// and the legend of `spec` into it. `area` must use canvas coordinates (the
+/// root, or a part of it with `Shift((0, 0))`): markers and the legend are
+/// placed in canvas pixels.
+pub(super) fn draw_spec<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: Frame<'_>,
+    spec: &PathSpec<'_>,
+    contours: &[Vec<(f64, f64)>],
+    mode: TextMode,
+) -> anyhow::Result<()> {
+    let mut chart = frame.draw(area, mode)?;
+    let contour = CONTOUR.stroke_width(1);
+    let lines = contours
+        .iter()
+        .map(|line| PathElement::new(line.clone(), contour));
+    chart.draw_series(lines).map_err(draw_err)?;
+    draw_zero_axes(&mut chart, frame)?;
+    draw_path(area, &chart, spec)?;
+    let corner = chart.backend_coord(&(frame.x_range.1, frame.y_range.1));
+    draw_legend(area, (corner.0 - 12, corner.1 + 12), &legend(spec), mode)
 }
 
 /// The dashed lines x = 0 and y = 0, where visible.
