@@ -4,7 +4,7 @@ use ndarray::{Array, ArrayRef, Dimension};
 
 use crate::error::Result;
 use crate::numerical_gradient::FunctionValue;
-use crate::optim::{Sgd, descend_with};
+use crate::optim::{Sgd, descend_with, minimize};
 
 /// Minimises `f` from `init_x` by the book's gradient descent and returns the
 /// final point as a **new** array.
@@ -42,7 +42,8 @@ where
     R: FunctionValue,
     D: Dimension,
 {
-    descend(f, init_x, lr, step_num, |_| {})
+    // The book's update `x ← x − lr·∇f(x)` is exactly `Sgd`'s (Python's `x -= lr * grad`).
+    descend_with(f, init_x, &mut Sgd::new(lr)?, step_num, |_| {})
 }
 
 /// Like [`gradient_descent`], but returns every point visited: `step_num + 1`
@@ -70,27 +71,7 @@ where
     R: FunctionValue,
     D: Dimension,
 {
-    let mut path = Vec::with_capacity(step_num + 1);
-    path.push(init_x.to_owned());
-    descend(f, init_x, lr, step_num, |x| path.push(x.clone()))?;
-    Ok(path)
-}
-
-/// The book's update `x ← x − lr·∇f(x)` is [`Sgd`]'s: both functions run the
-/// optimizer loop with it (Python's `x -= lr * grad`, element by element).
-fn descend<F, R, D>(
-    f: F,
-    init_x: &ArrayRef<f64, D>,
-    lr: f64,
-    step_num: usize,
-    visit: impl FnMut(&Array<f64, D>),
-) -> Result<Array<f64, D>>
-where
-    F: FnMut(&ArrayRef<f64, D>) -> R,
-    R: FunctionValue,
-    D: Dimension,
-{
-    descend_with(f, init_x, &mut Sgd::new(lr)?, step_num, visit)
+    minimize(f, init_x, &mut Sgd::new(lr)?, step_num)
 }
 
 #[cfg(test)]
