@@ -7,12 +7,21 @@
 //! passed directly, as the notebook passes `function_2`.
 
 mod central;
+mod estimate;
+mod finite_diff;
 mod function_value;
 mod model;
+#[cfg(feature = "parallel")]
+mod parallel;
+mod richardson;
+mod scheme;
 
 pub use central::{BOOK_STEP, numerical_diff, numerical_gradient};
+pub use estimate::{Derivative, GradientEstimate, Status};
+pub use finite_diff::FiniteDiff;
 pub use function_value::FunctionValue;
 pub use model::model_numerical_gradient;
+pub use scheme::{Scheme, Step};
 
 pub(crate) use central::unravel;
 pub(crate) use model::model_partial;
