@@ -31,7 +31,7 @@ struct PrintEpochs(usize);
 
 impl Observer for PrintEpochs {
     fn on_epoch(&mut self, r: &EpochReport) -> ControlFlow<()> {
-        if r.epoch % self.0 != 0 {
+        if !r.epoch.is_multiple_of(self.0) {
             return ControlFlow::Continue(());
         }
         let test = r.test_accuracy.unwrap_or(f64::NAN);

@@ -83,7 +83,9 @@ pub use data::{Batches, Dataset, IdxArray, load_mnist_dir, read_idx_u8, spiral, 
 pub use error::{KobaiError, Result};
 pub use formula::Formula;
 pub use functions::{CROSS_ENTROPY_DELTA, Targets, cross_entropy_error, relu, sigmoid, softmax};
-pub use gradient_check::{GradientCheck, TensorCheck, compare_gradients, gradient_check};
+pub use gradient_check::{
+    GradientCheck, TensorCheck, compare_gradients, gradient_check, gradient_check_fast,
+};
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
 pub use model::{Backprop, Grads, Model, Params};
 pub use nets::{SimpleNet, TwoLayerNet, simple_net_loss};

@@ -1,8 +1,10 @@
 //! Backprop against the numerical gradient on the book's 784-50-10 network.
 
-use kobai::gradient_check::Tolerance;
+use kobai::gradient_check::{Tolerance, estimated_gradient, projection_check};
 use kobai::numerical_gradient::model_numerical_gradient;
-use kobai::{Backprop, Targets, TwoLayerNet, compare_gradients, gradient_check};
+use kobai::{
+    Backprop, Targets, TwoLayerNet, compare_gradients, gradient_check, gradient_check_fast,
+};
 use ndarray::{Array2, IxDyn};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -74,4 +76,68 @@ fn a_relu_kink_within_h_is_rechecked_not_failed() {
     let b1 = &report.tensors[1];
     assert_eq!(b1.name, "b1");
     assert!(b1.rechecked >= 1, "{report}");
+}
+
+#[test]
+fn the_fast_check_finds_a_one_percent_error_in_one_of_39_760_elements() {
+    let net = TwoLayerNet::new(784, 50, 10, 0.01, 42).expect("valid sizes");
+    let (x, labels) = batch();
+    let t = Targets::from(&labels);
+    let (_, mut analytic) = net.gradient(&x, &t).expect("valid input");
+    let w1 = analytic.get_mut("W1").expect("W1 present");
+    w1[[100, 17]] *= 1.01;
+    let report = projection_check(&net, &x, &t, &analytic, 1, 7).expect("valid input");
+    assert!(!report.passed());
+    let found = report.located.expect("a disagreeing direction is bisected");
+    assert_eq!(found.tensor, "W1");
+    assert_eq!(found.index, vec![100, 17]);
+    assert!((found.analytic - found.numerical).abs() > found.allowed);
+    println!(
+        "located {}{:?} in {} loss evaluations (a full check: {})",
+        found.tensor,
+        found.index,
+        report.evaluations,
+        8 * report.parameters
+    );
+    // One direction plus ⌈log₂ 39 760⌉ = 16 bisection steps, 8–16 evaluations each.
+    assert!(report.evaluations <= 17 * 16, "{}", report.evaluations);
+}
+
+#[test]
+fn the_fast_check_passes_a_correct_backprop_and_states_its_guarantee() {
+    let net = TwoLayerNet::new(784, 50, 10, 0.01, 42).expect("valid sizes");
+    let (x, labels) = batch();
+    let report = gradient_check_fast(&net, &x, &Targets::from(&labels), 10, 3).expect("valid");
+    for p in &report.projections {
+        println!("{p:?}");
+    }
+    assert!(report.passed(), "{report:?}");
+    assert!(report.located.is_none());
+    assert_eq!(report.miss_probability(), 2f64.powi(-10));
+    // Errors above this in one element are always caught.
+    assert!(report.threshold() < 1e-7, "{}", report.threshold());
+}
+
+#[test]
+fn the_estimated_check_allows_only_what_the_error_estimates_allow() {
+    let net = TwoLayerNet::new(5, 4, 3, 0.5, 2).expect("valid sizes");
+    let x = ndarray::array![[0.2, 0.7, 0.4, 0.1, 0.9], [0.9, 0.1, 0.3, 0.5, 0.5]];
+    let t = Targets::from(&[2usize, 0]);
+    let report = gradient_check(&net, &x, &t).expect("valid");
+    assert!(report.passed(), "{report}");
+    for tensor in &report.tensors {
+        assert!(tensor.allowed_at_worst < 1e-9, "{report}");
+    }
+    // A one-in-a-million error in one element is outside what is allowed.
+    let (numerical, errors) = estimated_gradient(&net, &x, &t).expect("valid");
+    let (_, exact) = net.gradient(&x, &t).expect("valid");
+    let (a, n, e) = (&exact["W1"], &numerical["W1"], &errors["W1"]);
+    let i = IxDyn(&[1, 2]);
+    assert!(
+        (a[&i] - n[&i]).abs() <= e[&i] && e[&i] < 1e-6 * a[&i].abs(),
+        "{} {} {}",
+        a[&i],
+        n[&i],
+        e[&i]
+    );
 }

@@ -1,6 +1,7 @@
 //! One subcommand per file, and what they share.
 
 pub mod check;
+mod check_fast;
 pub mod descend;
 pub mod field;
 pub mod grad;

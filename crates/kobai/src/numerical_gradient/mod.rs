@@ -7,6 +7,7 @@
 //! passed directly, as the notebook passes `function_2`.
 
 mod central;
+mod dual;
 mod estimate;
 mod finite_diff;
 mod function_value;
@@ -17,6 +18,7 @@ mod richardson;
 mod scheme;
 
 pub use central::{BOOK_STEP, numerical_diff, numerical_gradient};
+pub use dual::{Dual64, DualNum, HyperDual64, exact_derivative, exact_gradient, exact_hessian};
 pub use estimate::{Derivative, GradientEstimate, Status};
 pub use finite_diff::FiniteDiff;
 pub use function_value::FunctionValue;
@@ -24,4 +26,4 @@ pub use model::model_numerical_gradient;
 pub use scheme::{Scheme, Step};
 
 pub(crate) use central::unravel;
-pub(crate) use model::model_partial;
+pub(crate) use model::model_partial_estimate;

@@ -3,8 +3,10 @@
 use ndarray::{ArrayD, ArrayRef2, IxDyn};
 
 use super::central::{BOOK_STEP, unravel};
+use super::estimate::Derivative;
+use super::finite_diff::FiniteDiff;
 use crate::check;
-use crate::error::Result;
+use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
 use crate::model::{Grads, Model, Params};
 
@@ -87,4 +89,32 @@ fn get<M: Params>(model: &M, k: usize, index: &[usize]) -> f64 {
 /// Sets element `index` of parameter `k`.
 fn set<M: Params>(model: &mut M, k: usize, index: &[usize], value: f64) {
     model.params_mut()[k].1[IxDyn(index)] = value;
+}
+
+/// The derivative of the loss with respect to one element (parameter `k`, at
+/// `index`) by `fd`, perturbing `probe` and restoring the element afterwards.
+pub(crate) fn model_partial_estimate<M: Model>(
+    probe: &mut M,
+    (k, name): (usize, &str),
+    index: &[usize],
+    (x, t, delta): (&ArrayRef2<f64>, &Targets<'_>, f64),
+    fd: &FiniteDiff,
+) -> Result<Derivative> {
+    let saved = get(probe, k, index);
+    let result = fd.derivative(
+        |v| {
+            set(probe, k, index, v);
+            probe.loss_with_delta(x, t, delta)
+        },
+        saved,
+    );
+    set(probe, k, index, saved);
+    result.map_err(|e| match e {
+        KobaiError::NonFinite { what, value, .. } => KobaiError::NonFinite {
+            what: format!("the loss at {what}"),
+            at: format!("{name} index {}", check::index_text(index)),
+            value,
+        },
+        other => other,
+    })
 }
