@@ -33,7 +33,7 @@ enum Command {
     Train(commands::train::Args),
     /// Check backprop against the numerical gradient on a small batch; exit 1 if it fails.
     Check(commands::check::Args),
-    /// The gradient of a formula at a point: numerical (central difference) beside exact.
+    /// The gradient of a formula at a point: numerical (a choice of schemes, with an error estimate) beside exact.
     Grad(commands::grad::Args),
     /// Draw the gradient field (arrows of -∇f) of a formula of x0 and x1.
     Field(commands::field::Args),

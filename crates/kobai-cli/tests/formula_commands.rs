@@ -152,6 +152,145 @@ fn grad_usage_errors_exit_2() {
 }
 
 #[test]
+fn grad_richardson_reports_its_error_and_status() {
+    let v = grad_json(&["1/x", "--at", "0.001", "--scheme", "richardson"]);
+    let d = v["numerical"][0].as_f64().expect("a number");
+    assert!((d / -1e6 - 1.0).abs() < 1e-6, "{d}");
+    let error = v["error"][0].as_f64().expect("an error estimate");
+    assert!(
+        error.is_finite() && error > 0.0 && (d + 1e6).abs() <= error,
+        "{v}"
+    );
+    assert_eq!(v["status"], serde_json::json!(["converged"]));
+    assert_eq!(v["scheme"], "richardson");
+    assert_eq!(v["h"], Value::Null, "an automatic step");
+    let calls = v["evaluations"].as_u64().expect("a count");
+    assert!((2..=20).contains(&calls), "{calls}");
+
+    let out = kobai(&["grad", "1/x", "--at", "0.001", "--scheme", "richardson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "no warning: {}", stderr(&out));
+    let text = stdout(&out);
+    for label in [
+        "error estimate  ",
+        "status  ",
+        "calls of f  ",
+        "exact gradient  ",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(label)),
+            "{label:?} in:\n{text}"
+        );
+    }
+    assert!(text.contains("[converged]"), "{text}");
+    assert!(text.contains("within the error estimate"), "{text}");
+}
+
+#[test]
+fn grad_warns_when_richardson_does_not_settle() {
+    // sqrt has no derivative at 0: reported honestly, with a warning, exit 0.
+    let out = kobai(&["grad", "sqrt(x)", "--at", "0", "--scheme", "richardson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("warning: ") && err.contains("unreliable"),
+        "{err}"
+    );
+    assert!(stdout(&out).contains("[unreliable]"), "{}", stdout(&out));
+}
+
+#[test]
+fn grad_json_names_the_scheme_and_step() {
+    let v = grad_json(&["x0^2 + x1^2", "--at", "3,4"]);
+    assert_eq!(v["scheme"], "book");
+    assert_eq!(v["h"], 1e-4);
+    assert_eq!(v["error"], Value::Null);
+    assert_eq!(
+        v["status"],
+        serde_json::json!(["not estimated", "not estimated"])
+    );
+    assert_eq!(v["evaluations"], 4);
+    for scheme in ["central", "forward", "backward", "five-point", "richardson"] {
+        let v = grad_json(&["x^3", "--at", "1", "--scheme", scheme]);
+        assert_eq!(v["scheme"], scheme);
+        assert_eq!(v["h"], Value::Null, "{scheme}: an automatic step");
+        let d = v["numerical"][0].as_f64().expect("a number");
+        assert!((d - 3.0).abs() < 1e-6, "{scheme}: {d}");
+        assert_eq!(v["error"].is_array(), scheme == "richardson", "{v}");
+        assert!(v["evaluations"].as_u64().is_some_and(|n| n >= 2), "{v}");
+        let v = grad_json(&["x^3", "--at", "1", "--scheme", scheme, "--h", "0.01"]);
+        assert_eq!(v["h"], 0.01, "{scheme}");
+    }
+}
+
+#[test]
+fn grad_rejects_bad_steps_and_schemes() {
+    for h in ["0", "-0.0001", "nan", "inf"] {
+        let out = kobai(&["grad", "x^2", "--at", "1", "--scheme", "central", "--h", h]);
+        assert_one_error_line(&out, "--h must be a finite number above 0");
+    }
+    let out = kobai(&["grad", "x^2", "--at", "1", "--scheme", "simpson"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("'simpson'"), "{err}");
+    assert!(
+        err.contains("book, central, forward, backward, five-point, richardson"),
+        "{err}"
+    );
+}
+
+#[test]
+fn field_json_lists_the_grid_and_writes_nothing() {
+    let dir = scratch("json");
+    let out = kobai(&[
+        "field",
+        "log(x) + y^2",
+        "--json",
+        "--out",
+        dir.to_str().expect("utf-8 path"),
+        "--x1",
+        "0,1",
+        "--step",
+        "0.5",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!dir.exists(), "--json draws nothing");
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert_eq!(v["formula"], "log(x) + y^2");
+    assert_eq!(v["x0"], serde_json::json!([-2.0, 2.0]));
+    assert_eq!(v["x1"], serde_json::json!([0.0, 1.0]));
+    assert_eq!(v["step"], 0.5);
+    let points = v["points"].as_array().expect("points");
+    // 9 values of x0 times 3 of x1, x0 varying fastest.
+    assert_eq!(points.len(), 27);
+    assert_eq!(points[1]["x0"], -1.5);
+    assert_eq!(points[1]["x1"], 0.0);
+    // x0 ≤ 0: 5 of the 9 columns have no gradient.
+    assert_eq!(v["missing"], 15);
+    assert!(points[0]["gradient"].is_null());
+    let last = &points[26];
+    assert_eq!((&last["x0"], &last["x1"]), (&2.0.into(), &1.0.into()));
+    let g = last["gradient"].as_array().expect("∇f, not −∇f");
+    let (gx, gy) = (g[0].as_f64().expect("x0"), g[1].as_f64().expect("x1"));
+    assert!((gx - 0.5).abs() < 1e-6 && (gy - 2.0).abs() < 1e-6, "{g:?}");
+    assert!(v["first_error"].as_str().is_some_and(|e| e.contains("NaN")));
+}
+
+#[test]
+fn field_json_of_the_default_grid() {
+    let out = kobai(&["field", "x^2+y^2", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    assert_eq!(v["points"].as_array().map(Vec::len), Some(17 * 17));
+    assert_eq!(v["xs"].as_array().map(Vec::len), Some(17));
+    assert_eq!(v["missing"], 0);
+    assert_eq!(v["first_error"], Value::Null);
+}
+
+#[test]
 fn field_draws_png_and_svg() {
     let dir = scratch("saddle");
     let out = kobai(&[

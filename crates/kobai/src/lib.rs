@@ -45,19 +45,42 @@
 //! # Ok::<(), kobai::KobaiError>(())
 //! ```
 //!
+//! ## Beyond the notebook: derivatives you can trust
+//!
+//! The book's fixed step is 1 % off for 1/x at 1e-3. [`FiniteDiff::accurate`]
+//! adapts the step to the function, extrapolates, and returns an error
+//! estimate and a status with every component;
+//! [`exact_gradient`](numerical_gradient::exact_gradient) uses dual numbers
+//! for functions written over any number type. [`gradient_check()`] judges
+//! backprop against those error estimates. Which to use when, with the
+//! measured table: [`doc::numerical_derivatives`].
+//!
+//! ```
+//! use kobai::FiniteDiff;
+//! use ndarray::array;
+//!
+//! let g = FiniteDiff::accurate().gradient(|x: &ndarray::ArrayRef1<f64>| 1.0 / x[0], &array![1e-3])?;
+//! let error = g.error.as_ref().expect("the accurate mode estimates its error")[0];
+//! assert!((g.value[0] + 1e6).abs() <= error && error < 1e-3);
+//! # Ok::<(), kobai::KobaiError>(())
+//! ```
+//!
 //! ## Where things are
-//! - [`numerical_gradient`](mod@numerical_gradient): [`numerical_diff`], [`numerical_gradient()`]
+//! - [`numerical_gradient`](mod@numerical_gradient): [`numerical_diff`], [`numerical_gradient()`];
+//!   [`FiniteDiff`] (schemes, adaptive steps, error estimates, parallel), exact
+//!   (dual-number) gradients, Jacobians and Hessians
 //! - [`gradient_descent`](mod@gradient_descent): [`gradient_descent()`], [`gradient_descent_path`]
 //! - [`functions`] — [`softmax`], [`cross_entropy_error`], [`sigmoid`], [`relu`], [`Targets`]
 //! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
 //! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`]; [`layers`] — the book's layers, forward and backward
-//! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`]
+//! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`], [`gradient_check_fast`]
 //! - [`optim`] — [`Sgd`], [`Momentum`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
 //! - [`train`] — [`Trainer`], [`Observer`]; [`data`] — MNIST-format files, batches, the spiral
 //! - [`formula`] — [`Formula`]: formulas typed as text, with exact gradients
 //! - [`notebook`] — the notebook's cells as data, for replaying and for tests
 //! - [`numpy_style`] — print arrays the way NumPy does, to compare with the book
-//! - [`doc::for_book_readers`] — the book's idioms next to kobai's
+//! - [`doc::for_book_readers`] — the book's idioms next to kobai's;
+//!   [`doc::numerical_derivatives`] — which derivative mode when, with the accuracy table
 
 pub mod data;
 pub mod doc;
@@ -89,7 +112,9 @@ pub use gradient_check::{
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
 pub use model::{Backprop, Grads, Model, Params};
 pub use nets::{SimpleNet, TwoLayerNet, simple_net_loss};
-pub use numerical_gradient::{BOOK_STEP, FunctionValue, numerical_diff, numerical_gradient};
+pub use numerical_gradient::{
+    BOOK_STEP, FiniteDiff, FunctionValue, numerical_diff, numerical_gradient,
+};
 pub use objectives::{
     function_1, function_1_derivative, function_2, function_2_gradient, rosenbrock,
     rosenbrock_gradient, sphere, sphere_gradient,

@@ -5,7 +5,7 @@
 #[path = "../examples/accuracy/cases.rs"]
 mod cases;
 
-use kobai::numerical_gradient::{FiniteDiff, Status};
+use kobai::numerical_gradient::{FiniteDiff, Status, exact_gradient};
 
 #[test]
 fn accurate_mode_is_within_1e_10_with_at_most_8n_calls_and_an_honest_estimate() {
@@ -77,5 +77,23 @@ fn parallel_gradients_are_bit_identical_to_serial_ones() {
             let parallel = fd.gradient_par(&case.f, &case.x).expect("finite");
             assert_eq!(serial, parallel, "{}", case.name);
         }
+    }
+}
+
+#[test]
+fn exact_mode_is_within_1e_15_with_n_calls() {
+    for case in cases::all() {
+        let calls = std::cell::Cell::new(0usize);
+        let g = exact_gradient(
+            |v: &ndarray::ArrayRef1<kobai::numerical_gradient::Dual64>| {
+                calls.set(calls.get() + 1);
+                (case.dual)(v)
+            },
+            &case.x,
+        )
+        .expect("finite");
+        let rel = cases::max_relative_error(&g, &case.exact);
+        assert!(rel <= 1e-15, "{}: {rel:e}", case.name);
+        assert_eq!(calls.get(), case.x.len(), "{}", case.name);
     }
 }

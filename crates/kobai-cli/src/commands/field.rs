@@ -1,11 +1,13 @@
 //! `kobai field`: the gradient field (arrows of −∇f) of a formula of two
 //! variables — the book's figure 4-9 for any f.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail, ensure};
 use kobai::{Formula, numerical_gradient};
 use ndarray::{Array2, array};
+use serde_json::{Value, json};
 
 use crate::plot::{FieldSpec, draw_gradient_field, ensure_out_dir};
 use crate::point::parse_range;
@@ -29,6 +31,12 @@ are left empty.
 The grid is MIN, MIN + STEP, … up to MAX on each axis: the defaults are the
 book's gradient_2d.py, np.arange(-2, 2.5, 0.25), viewed on [-2, 2].
 The formula language is the one of `kobai grad --help`.
+
+With --json nothing is drawn or written: one JSON object holds formula, x0 and
+x1 (the ranges), step, h, xs and ys (the grid), missing (points without a
+gradient), first_error, and points: one {\"x0\", \"x1\", \"gradient\"} per grid
+point, x0 varying fastest, gradient being ∇f (not -∇f) or null where it is not
+finite.
 
 Example: kobai field \"x^2 - y^2\" --x0 -2,2 --x1 -2,2 --step 0.25")]
 pub struct Args {
@@ -65,9 +73,14 @@ pub struct Args {
     /// File name of the pictures, without extension.
     #[arg(long, value_name = "NAME", default_value = "field")]
     name: String,
+    /// Print the grid and ∇f at each point as one JSON object instead of
+    /// drawing; nothing is written.
+    #[arg(long)]
+    json: bool,
 }
 
-/// Validates everything, computes the field, then writes the two pictures.
+/// Validates everything, computes the field, then writes the two pictures (or
+/// prints the JSON).
 pub fn run(args: &Args) -> Result<()> {
     let formula = Formula::parse(&args.formula)?;
     ensure!(
@@ -88,6 +101,11 @@ pub fn run(args: &Args) -> Result<()> {
     let xs = grid("x0", x_range, args.step)?;
     let ys = grid("x1", y_range, args.step)?;
     let (vectors, first_error) = descent_directions(&formula, &xs, &ys)?;
+    if args.json {
+        let error = first_error.as_deref();
+        let text = as_json(args, [x_range, y_range], [&xs, &ys], &vectors, error);
+        return print_quietly(&text);
+    }
     let spec = FieldSpec {
         title: format!("−∇f for f(x0, x1) = {}", shortened(args.formula.trim())),
         x_label: "x0".into(),
@@ -173,6 +191,55 @@ fn descent_directions(
         );
     }
     Ok((vectors, first_error))
+}
+
+/// The grid and ∇f at each of its points (`null` where not finite), as one
+/// JSON object with one point a line, x0 varying fastest.
+fn as_json(
+    args: &Args,
+    [x_range, y_range]: [(f64, f64); 2],
+    [xs, ys]: [&[f64]; 2],
+    vectors: &Arrows,
+    first_error: Option<&str>,
+) -> String {
+    let mut missing = 0;
+    let points: Vec<String> = vectors
+        .indexed_iter()
+        .map(|((iy, ix), &(u, v))| {
+            let gradient = if u.is_finite() && v.is_finite() {
+                json!([-u, -v])
+            } else {
+                missing += 1;
+                Value::Null
+            };
+            json!({ "x0": xs[ix], "x1": ys[iy], "gradient": gradient }).to_string()
+        })
+        .collect();
+    let head = json!({
+        "formula": args.formula,
+        "x0": [x_range.0, x_range.1],
+        "x1": [y_range.0, y_range.1],
+        "step": args.step,
+        "h": kobai::BOOK_STEP,
+        "xs": xs,
+        "ys": ys,
+        "missing": missing,
+        "first_error": first_error,
+    })
+    .to_string();
+    let head = head.strip_suffix('}').unwrap_or(&head);
+    format!("{head},\"points\":[\n{}\n]}}\n", points.join(",\n"))
+}
+
+/// Writes `text` to stdout; a reader that stops early (`| head`) is no error.
+fn print_quietly(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(err).context("writing to stdout"))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A picture name must be a plain file name.

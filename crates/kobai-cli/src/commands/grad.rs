@@ -1,12 +1,13 @@
 //! `kobai grad`: the gradient of a formula at a point, numerical (the book's
-//! central difference) beside exact (dual numbers).
+//! central difference, or another finite-difference scheme) beside exact (dual
+//! numbers).
 
 use anyhow::{Result, ensure};
-use kobai::numpy_style::{numpy_str, py_float_repr};
-use kobai::{BOOK_STEP, Formula, numerical_gradient};
-use ndarray::Array1;
-use serde_json::{Value, json};
+use kobai::Formula;
+use kobai::numerical_gradient::{FiniteDiff, GradientEstimate, Scheme, Step};
+use ndarray::{Array1, Ix1};
 
+use super::grad_report::{as_json, as_text, warning};
 use crate::point::parse_numbers;
 
 /// Options of `kobai grad`.
@@ -17,32 +18,94 @@ Formulas use x0, x1, … (x and y for x0 and x1), numbers such as 3, .5, 1e-3,
 constants pi and e, and exp, log, sqrt, sin, cos, tan, tanh, abs, pow(a, b),
 min(a, b), max(a, b).
 
-The numerical gradient is the book's central difference
-(f(x + h·e_i) - f(x - h·e_i)) / 2h; the exact one comes from forward-mode
-dual numbers run over the same compiled formula.
+Schemes (--scheme), with the step they take when --h is not given:
+  book        the book's central difference (f(x + h·e_i) - f(x - h·e_i)) / 2h
+              with h = 1e-4 (the default; the notebook's numbers, bit for bit)
+  central     the same formula, h = eps^(1/3)·max(|x_i|, 1)
+  forward     (f(x + h·e_i) - f(x)) / h, h = eps^(1/2)·max(|x_i|, 1)
+  backward    (f(x) - f(x - h·e_i)) / h, h = eps^(1/2)·max(|x_i|, 1)
+  five-point  the fourth-order stencil at x ± h, x ± 2h, h = eps^(1/5)·max(|x_i|, 1)
+  richardson  central differences at h, h/2, h/4, h/8 extrapolated, with a step
+              that adapts to f; prints an error estimate and a status per
+              component (converged, step shrunk, one-sided, unreliable) and the
+              calls of f. An unreliable component gets a 'warning:' line on
+              stderr; the exit code stays 0.
+--h fixes the step for any scheme (for richardson it is the largest of the four).
 
-Example: kobai grad \"x0^2 + x1^2\" --at 3,4   prints [6. 8.]")]
+The exact gradient comes from forward-mode dual numbers run over the same
+compiled formula. --json prints formula, point, value, numerical, exact,
+largest_difference, scheme, h (null for an automatic step), error (null unless
+richardson), status and evaluations.
+
+Examples:
+  kobai grad \"x0^2 + x1^2\" --at 3,4                      prints [6. 8.]
+  kobai grad \"1/x\" --at 0.001 --scheme richardson        -1e6 with its error")]
 pub struct Args {
     /// The function, e.g. "x0^2 + x1^2" (quote it for the shell).
     #[arg(value_name = "FORMULA", allow_hyphen_values = true)]
-    formula: String,
+    pub(super) formula: String,
     /// The point, one number per variable: 3,4 is x0 = 3, x1 = 4.
     #[arg(long, value_name = "X0,X1,…", allow_hyphen_values = true)]
     at: String,
-    /// Step of the central difference (the book's 1e-4).
-    #[arg(long, value_name = "STEP", default_value_t = BOOK_STEP, allow_negative_numbers = true)]
-    h: f64,
+    /// The finite-difference scheme (see below).
+    #[arg(long, value_enum, default_value_t = SchemeName::Book)]
+    pub(super) scheme: SchemeName,
+    /// A fixed step for any scheme, above 0 [default: 1e-4 for book, automatic otherwise].
+    #[arg(long, value_name = "STEP", allow_negative_numbers = true)]
+    h: Option<f64>,
     /// Print the results as one JSON object, for scripts.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
+}
+
+/// A finite-difference scheme, as `--scheme` spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemeName {
+    /// The book's central difference, h = 1e-4.
+    Book,
+    /// Central difference, automatic step.
+    Central,
+    /// Forward difference, automatic step.
+    Forward,
+    /// Backward difference, automatic step.
+    Backward,
+    /// Five-point stencil, automatic step.
+    FivePoint,
+    /// Richardson extrapolation with an error estimate.
+    Richardson,
+}
+
+impl SchemeName {
+    /// The differentiator, with its own step rule (1e-4 for the book's).
+    fn finite_diff(self) -> FiniteDiff {
+        match self {
+            SchemeName::Book => FiniteDiff::book(),
+            SchemeName::Central => FiniteDiff::new(Scheme::Central),
+            SchemeName::Forward => FiniteDiff::new(Scheme::Forward),
+            SchemeName::Backward => FiniteDiff::new(Scheme::Backward),
+            SchemeName::FivePoint => FiniteDiff::new(Scheme::FivePoint),
+            SchemeName::Richardson => FiniteDiff::accurate(),
+        }
+    }
+
+    /// The name `--scheme` takes.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            SchemeName::Book => "book",
+            other => other.finite_diff().scheme_in_use().name(),
+        }
+    }
 }
 
 /// The numbers `kobai grad` reports.
-struct Report {
-    value: f64,
-    numerical: Array1<f64>,
-    exact: Array1<f64>,
-    largest_difference: f64,
+pub(super) struct Report {
+    pub point: Array1<f64>,
+    pub value: f64,
+    /// The fixed step, `None` when the scheme chose it.
+    pub h: Option<f64>,
+    pub numerical: GradientEstimate<Ix1>,
+    pub exact: Array1<f64>,
+    pub largest_difference: f64,
 }
 
 /// Checks the formula, the point and the step, then differentiates.
@@ -50,16 +113,20 @@ pub fn run(args: &Args) -> Result<()> {
     let formula = Formula::parse(&args.formula)?;
     let point = Array1::from(parse_numbers("--at", &args.at)?);
     check_point(&formula, point.len())?;
-    ensure!(
-        args.h.is_finite() && args.h > 0.0,
-        "--h must be a finite number above 0, got {}",
-        args.h
-    );
-    let report = differentiate(&formula, &point, args.h)?;
+    if let Some(h) = args.h {
+        ensure!(
+            h.is_finite() && h > 0.0,
+            "--h must be a finite number above 0, got {h}"
+        );
+    }
+    let report = differentiate(&formula, point, args.scheme, args.h)?;
     if args.json {
-        println!("{}", as_json(args, &point, &report));
+        println!("{}", as_json(args, &report));
     } else {
-        print!("{}", as_text(args, &point, &report));
+        print!("{}", as_text(args, &report));
+    }
+    if let Some(line) = warning(&report) {
+        eprintln!("{line}");
     }
     Ok(())
 }
@@ -78,82 +145,31 @@ fn check_point(formula: &Formula, len: usize) -> Result<()> {
     Ok(())
 }
 
-fn differentiate(formula: &Formula, point: &Array1<f64>, h: f64) -> Result<Report> {
-    let f = |x: &ndarray::ArrayRef1<f64>| formula.evaluate(x);
-    // The library's numerical_gradient is the book's, with h = 1e-4; another
-    // step takes the same central difference here.
-    let numerical = if h == BOOK_STEP {
-        numerical_gradient(f, point)?
-    } else {
-        central_difference(f, point, h)?
-    };
-    let exact = formula.gradient(point)?;
+fn differentiate(
+    formula: &Formula,
+    point: Array1<f64>,
+    scheme: SchemeName,
+    h: Option<f64>,
+) -> Result<Report> {
+    let mut finite_diff = scheme.finite_diff();
+    if let Some(h) = h {
+        finite_diff = finite_diff.step(Step::Fixed(h));
+    }
+    let h = h.or((scheme == SchemeName::Book).then_some(kobai::BOOK_STEP));
+    let numerical = finite_diff.gradient(|x| formula.evaluate(x), &point)?;
+    let exact = formula.gradient(&point)?;
     let largest_difference = numerical
+        .value
         .iter()
         .zip(&exact)
         .map(|(n, e)| (n - e).abs())
         .fold(0.0, f64::max);
     Ok(Report {
-        value: formula.evaluate(point)?,
+        value: formula.evaluate(&point)?,
+        point,
+        h,
         numerical,
         exact,
         largest_difference,
-    })
-}
-
-/// The book's central difference with step `h`, in the book's order of
-/// operations (set `x_i + h`, evaluate, set `x_i − h`, evaluate, restore).
-fn central_difference(
-    f: impl Fn(&ndarray::ArrayRef1<f64>) -> kobai::Result<f64>,
-    point: &Array1<f64>,
-    h: f64,
-) -> Result<Array1<f64>> {
-    let mut probe = point.clone();
-    let mut grad = Array1::zeros(point.len());
-    for i in 0..point.len() {
-        let tmp_val = probe[i];
-        probe[i] = tmp_val + h;
-        let fxh1 = finite(f(&probe)?, "f(x + h)", i)?;
-        probe[i] = tmp_val - h;
-        let fxh2 = finite(f(&probe)?, "f(x - h)", i)?;
-        probe[i] = tmp_val;
-        grad[i] = (fxh1 - fxh2) / (2.0 * h);
-    }
-    Ok(grad)
-}
-
-fn finite(value: f64, what: &str, i: usize) -> Result<f64> {
-    ensure!(
-        value.is_finite(),
-        "{what} is {value} at index [{i}]; expected a finite number"
-    );
-    Ok(value)
-}
-
-fn as_text(args: &Args, point: &Array1<f64>, r: &Report) -> String {
-    let step = py_float_repr(args.h);
-    format!(
-        "f(x) = {} at x = {} is {}\n\
-         numerical gradient  {}  (central difference, h = {step})\n\
-         exact gradient      {}  (dual numbers)\n\
-         largest difference  {:.3e}\n",
-        args.formula.trim(),
-        numpy_str(point),
-        py_float_repr(r.value),
-        numpy_str(&r.numerical),
-        numpy_str(&r.exact),
-        r.largest_difference,
-    )
-}
-
-fn as_json(args: &Args, point: &Array1<f64>, r: &Report) -> Value {
-    json!({
-        "formula": args.formula,
-        "point": point.to_vec(),
-        "value": r.value,
-        "numerical": r.numerical.to_vec(),
-        "exact": r.exact.to_vec(),
-        "largest_difference": r.largest_difference,
-        "h": args.h,
     })
 }

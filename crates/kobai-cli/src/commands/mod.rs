@@ -5,6 +5,7 @@ mod check_fast;
 pub mod descend;
 pub mod field;
 pub mod grad;
+mod grad_report;
 pub mod notebook;
 mod notebook_pictures;
 mod optimizer_choice;
@@ -13,7 +14,7 @@ pub mod train;
 
 use std::process::ExitCode;
 
-use clap::error::ErrorKind;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 /// Prints a command-line syntax error as one line (help and version requests as
 /// clap renders them) and returns the exit code.
@@ -39,7 +40,14 @@ pub fn report_usage_error(err: clap::Error) -> ExitCode {
                 (true, Some(next)) => format!("{first} {next}"),
                 _ => first.to_string(),
             };
-            eprintln!("error: {detail} (try 'kobai --help')");
+            // An unknown value of a choice (--scheme, --optimizer) lists the valid ones.
+            let valid = match err.get(ContextKind::ValidValue) {
+                Some(ContextValue::Strings(values)) if !values.is_empty() => {
+                    format!("; expected one of {}", values.join(", "))
+                }
+                _ => String::new(),
+            };
+            eprintln!("error: {detail}{valid} (try 'kobai --help')");
             ExitCode::from(2)
         }
     }

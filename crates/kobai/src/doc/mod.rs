@@ -1,3 +1,4 @@
 //! Guides that are only documentation.
 
 pub mod for_book_readers;
+pub mod numerical_derivatives;

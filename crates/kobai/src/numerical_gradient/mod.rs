@@ -1,5 +1,17 @@
-//! Numerical differentiation: the book's central difference, for a scalar and for
-//! an array of any dimension.
+//! Numerical differentiation: the book's central difference, and beyond it.
+//!
+//! - [`numerical_diff`] and [`numerical_gradient()`]: the book's method
+//!   (central, `h = 1e-4`), bit for bit.
+//! - [`FiniteDiff`]: a choice of [`Scheme`] and [`Step`];
+//!   [`FiniteDiff::accurate`] (adaptive Richardson) returns an error estimate
+//!   and a [`Status`] per component; [`FiniteDiff::gradient_par`] runs on all
+//!   cores with the same bits.
+//! - Exact mode: [`exact_gradient`], [`exact_derivative`], [`exact_hessian`]
+//!   with dual numbers, for functions written over any [`DualNum`].
+//! - Models: [`model_numerical_gradient`] (brute force, the book's).
+//!
+//! Which to use when, with measured errors and costs:
+//! [`doc::numerical_derivatives`](crate::doc::numerical_derivatives).
 //!
 //! The function being differentiated may return a plain `f64` or a
 //! `Result<f64, KobaiError>` (see [`FunctionValue`]), so kobai's own fallible
