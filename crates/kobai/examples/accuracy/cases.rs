@@ -21,11 +21,10 @@ pub struct Case {
     pub exact: Array1<f64>,
 }
 
-fn scalar(
-    name: &'static str,
-    (f, dual, df): (fn(f64) -> f64, fn(Dual64) -> Dual64, fn(f64) -> f64),
-    x: f64,
-) -> Case {
+/// A scalar function, the same over dual numbers, and its exact derivative.
+type Scalar = (fn(f64) -> f64, fn(Dual64) -> Dual64, fn(f64) -> f64);
+
+fn scalar(name: &'static str, (f, dual, df): Scalar, x: f64) -> Case {
     Case {
         name,
         f: Box::new(move |v: &ArrayRef1<f64>| f(v[0])),

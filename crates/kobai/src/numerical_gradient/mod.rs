@@ -6,6 +6,8 @@
 //!   [`FiniteDiff::accurate`] (adaptive Richardson) returns an error estimate
 //!   and a [`Status`] per component; [`FiniteDiff::gradient_par`] runs on all
 //!   cores with the same bits.
+//! - [`FiniteDiff::jacobian`] of a vector function and [`FiniteDiff::hessian`]
+//!   of a scalar one, by the same schemes.
 //! - Exact mode: [`exact_gradient`], [`exact_derivative`], [`exact_hessian`]
 //!   with dual numbers, for functions written over any [`DualNum`].
 //! - Models: [`model_numerical_gradient`] (brute force, the book's).
@@ -23,6 +25,8 @@ mod dual;
 mod estimate;
 mod finite_diff;
 mod function_value;
+mod hessian;
+mod jacobian;
 mod model;
 #[cfg(feature = "parallel")]
 mod parallel;
@@ -34,6 +38,8 @@ pub use dual::{Dual64, DualNum, HyperDual64, exact_derivative, exact_gradient, e
 pub use estimate::{Derivative, GradientEstimate, Status};
 pub use finite_diff::FiniteDiff;
 pub use function_value::FunctionValue;
+pub use hessian::HessianEstimate;
+pub use jacobian::{JacobianEstimate, VectorValue};
 pub use model::model_numerical_gradient;
 pub use scheme::{Scheme, Step};
 

@@ -19,17 +19,17 @@ use super::estimate::{Derivative, Status};
 use crate::error::{KobaiError, Result};
 
 /// The relative probe step of stage 1.
-const PROBE: f64 = 1e-5;
+pub(crate) const PROBE: f64 = 1e-5;
 /// The relative rounding error aimed for at the smallest step.
-const ROUNDING_TARGET: f64 = 1e-12;
+pub(crate) const ROUNDING_TARGET: f64 = 1e-12;
 /// How many ulps of `|f|` one evaluation of `f` is assumed to be off by.
-const F_ULPS: f64 = 4.0;
+pub(crate) const F_ULPS: f64 = 4.0;
 /// How much larger than the probe's own error bound a grown table's error
 /// estimate may be before a smaller step is tried (the estimates are
 /// conservative, so a fair comparison allows some slack).
-const PROBE_MARGIN: f64 = 100.0;
+pub(crate) const PROBE_MARGIN: f64 = 100.0;
 /// The largest step, relative to `max(|x|, 1)`.
-const MAX_RELATIVE_STEP: f64 = 0.1;
+pub(crate) const MAX_RELATIVE_STEP: f64 = 0.1;
 
 /// A value of `f` that was NaN or infinite at a probe point.
 #[derive(Debug)]
@@ -84,14 +84,39 @@ enum Side {
 
 /// One difference quotient: its value, its rounding bound, and whether `f` was finite.
 #[derive(Debug, Clone, Copy)]
-struct Quotient {
-    value: f64,
-    noise: f64,
+pub(crate) struct Quotient {
+    pub(crate) value: f64,
+    pub(crate) noise: f64,
     /// `(f(x + h) + f(x − h)) / 2` for central differences: the even part,
     /// which must also change smoothly with `h` if `f` is smooth.
     even: Option<f64>,
     /// The larger of `|f|` at the two points.
     scale: f64,
+}
+
+impl Quotient {
+    /// The central quotient `(f_hi − f_lo) / width` of two finite values, with
+    /// the same arithmetic as the scalar algorithm's.
+    pub(crate) fn central(f_hi: f64, f_lo: f64, width: f64) -> Self {
+        let scale = f_hi.abs().max(f_lo.abs());
+        Quotient {
+            value: (f_hi - f_lo) / width,
+            noise: 2.0 * F_ULPS * f64::EPSILON * scale / width,
+            even: Some(0.5 * (f_hi + f_lo)),
+            scale,
+        }
+    }
+
+    /// A quotient with a known rounding bound and no even part (e.g. a
+    /// second difference).
+    pub(crate) fn plain(value: f64, noise: f64) -> Self {
+        Quotient {
+            value,
+            noise,
+            even: None,
+            scale: 0.0,
+        }
+    }
 }
 
 /// The result of trying one difference: finite, or which side failed.
@@ -139,7 +164,7 @@ fn quotient<E: FnMut(f64) -> Result<f64>>(
 }
 
 /// The nearest power of two, so that halving is exact.
-fn power_of_two(h: f64) -> f64 {
+pub(crate) fn power_of_two(h: f64) -> f64 {
     2f64.powi(h.log2().round() as i32)
 }
 
@@ -263,7 +288,7 @@ fn one_sided<E: FnMut(f64) -> Result<f64>>(
     Err(Failure::NonFinite { what, value })
 }
 
-fn halvings(h: f64, n: usize) -> Vec<f64> {
+pub(crate) fn halvings(h: f64, n: usize) -> Vec<f64> {
     (0..n).map(|k| h / f64::from(1u32 << k)).collect()
 }
 
@@ -327,7 +352,7 @@ fn finish<E>(line: &Line<'_, E>, t: Table, found: Status) -> Derivative {
 
 /// The Richardson tableau: `t[k][j]` is level `k` after `j` extrapolations,
 /// `noise[k][j]` its rounding bound.
-struct Table {
+pub(crate) struct Table {
     steps: Vec<f64>,
     /// The even parts of the central levels (empty for one-sided tables).
     even: Vec<(f64, f64)>,
@@ -340,7 +365,7 @@ struct Table {
 }
 
 impl Table {
-    fn new(levels: Vec<Quotient>, steps: Vec<f64>, order: i32) -> Self {
+    pub(crate) fn new(levels: Vec<Quotient>, steps: Vec<f64>, order: i32) -> Self {
         let even = levels
             .iter()
             .filter_map(|q| q.even.map(|e| (e, F_ULPS * f64::EPSILON * q.scale)))
@@ -370,7 +395,7 @@ impl Table {
     }
 
     /// The coefficient `c` of `D(h) ≈ f' + c·h²`, from the first two levels.
-    fn curvature(&self) -> f64 {
+    pub(crate) fn curvature(&self) -> f64 {
         let (h0, h1) = (self.steps[0], self.steps[1]);
         (self.t[1][0] - self.t[0][0]) / (h1 * h1 - h0 * h0)
     }
@@ -379,7 +404,7 @@ impl Table {
     /// disagrees with it by more than the table's error estimate, the probe's
     /// rounding bound and its truncation `|c|·h²` allow (`c` from the
     /// largest-step table: see [`curvature`](Self::curvature)).
-    fn check_against(&mut self, h: f64, probe: &Quotient, curvature: f64) {
+    pub(crate) fn check_against(&mut self, h: f64, probe: &Quotient, curvature: f64) {
         let (value, error) = self.best();
         let truncation = curvature.abs() * h * h;
         let allowed = error + 4.0 * probe.noise + 2.0 * truncation;
@@ -387,7 +412,7 @@ impl Table {
     }
 
     /// The entry with the smallest error estimate: (value, error).
-    fn best(&self) -> (f64, f64) {
+    pub(crate) fn best(&self) -> (f64, f64) {
         let mut best = (self.t[0][0], f64::INFINITY);
         for k in 1..self.t.len() {
             for j in 1..=k {
@@ -409,7 +434,7 @@ impl Table {
     /// already at the rounding level. Both the quotients and, for central
     /// differences, the even parts `(f(x + h) + f(x − h)) / 2` are checked, so
     /// that noise in `f` rarely passes for convergence.
-    fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         let allowed = 2f64.powi(-self.order) * 2.0;
         let quotients: Vec<(f64, f64)> = (0..self.t.len())
             .map(|k| (self.t[k][0], self.noise[k][0]))
