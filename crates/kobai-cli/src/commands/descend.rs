@@ -48,6 +48,7 @@ pub fn run(args: &Args) -> Result<()> {
         formula.arity(),
         start.len()
     );
+    ensure!(args.steps > 0, "--steps must be at least 1, got 0");
     let mut optimizer = args.optimizer.build(args.lr)?;
     if let Some(dir) = &args.out {
         ensure!(

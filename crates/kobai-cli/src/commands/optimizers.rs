@@ -69,6 +69,7 @@ pub fn run(args: &Args) -> Result<()> {
         "--from needs 2 coordinates, got {}",
         start.len()
     );
+    ensure!(args.steps > 0, "--steps must be at least 1, got 0");
     let lrs = parse_numbers("--lrs", &args.lrs)?;
     ensure!(
         lrs.len() == 4,
