@@ -10,7 +10,10 @@
 //!   of a scalar one, by the same schemes.
 //! - Exact mode: [`exact_gradient`], [`exact_derivative`], [`exact_hessian`]
 //!   with dual numbers, for functions written over any [`DualNum`].
-//! - Models: [`model_numerical_gradient`] (brute force, the book's).
+//! - Models: [`model_numerical_gradient`] (brute force, the book's) and, for
+//!   [`TwoLayerNet`](crate::TwoLayerNet), [`layered_numerical_gradient`]: the
+//!   same numbers (within 1e-11) hundreds of times faster, recomputing only
+//!   what each weight touches.
 //!
 //! Which to use when, with measured errors and costs:
 //! [`doc::numerical_derivatives`](crate::doc::numerical_derivatives).
@@ -27,6 +30,7 @@ mod finite_diff;
 mod function_value;
 mod hessian;
 mod jacobian;
+mod layered;
 mod model;
 #[cfg(feature = "parallel")]
 mod parallel;
@@ -40,6 +44,9 @@ pub use finite_diff::FiniteDiff;
 pub use function_value::FunctionValue;
 pub use hessian::HessianEstimate;
 pub use jacobian::{JacobianEstimate, VectorValue};
+pub use layered::layered_numerical_gradient;
+#[cfg(feature = "parallel")]
+pub use layered::layered_numerical_gradient_par;
 pub use model::model_numerical_gradient;
 pub use scheme::{Scheme, Step};
 
