@@ -10,7 +10,8 @@
 //!   of a scalar one, by the same schemes.
 //! - Exact mode: [`exact_gradient`], [`exact_derivative`], [`exact_hessian`]
 //!   with dual numbers, for functions written over any [`DualNum`].
-//! - Models: [`model_numerical_gradient`] (brute force, the book's) and, for
+//! - Models: [`model_numerical_gradient`] (brute force, the book's; on all
+//!   cores with the same bits: `model_numerical_gradient_par`) and, for
 //!   [`TwoLayerNet`](crate::TwoLayerNet), [`layered_numerical_gradient`]: the
 //!   same numbers (within 1e-11) hundreds of times faster, recomputing only
 //!   what each weight touches.
@@ -33,6 +34,8 @@ mod jacobian;
 mod layered;
 mod model;
 #[cfg(feature = "parallel")]
+mod model_parallel;
+#[cfg(feature = "parallel")]
 mod parallel;
 mod richardson;
 mod scheme;
@@ -48,6 +51,8 @@ pub use layered::layered_numerical_gradient;
 #[cfg(feature = "parallel")]
 pub use layered::layered_numerical_gradient_par;
 pub use model::model_numerical_gradient;
+#[cfg(feature = "parallel")]
+pub use model_parallel::model_numerical_gradient_par;
 pub use scheme::{Scheme, Step};
 
 pub(crate) use central::unravel;
