@@ -157,3 +157,175 @@ fn simple_net_rejects_wrong_inputs() {
     assert!(SimpleNet::from_weights(Array2::zeros((0, 3))).is_err());
     assert!(SimpleNet::from_weights(array![[1.0, f64::INFINITY]]).is_err());
 }
+
+/// The rest of the catalogue (see `kobai::doc::bad_input`): each case returns
+/// the error it names, and its message says what was expected and what was found.
+mod catalogue {
+    use kobai::data::{Batches, Dataset};
+    use kobai::numerical_gradient::{FiniteDiff, Step};
+    use kobai::{
+        Backprop, Formula, Grads, KobaiError, Model, Sgd, Targets, TwoLayerNet, minimize, step,
+    };
+    use ndarray::{Array1, Array2, array};
+
+    /// Asserts the error's variant (by name) and that its message contains `needle`.
+    fn is(err: KobaiError, variant: &str, needle: &str) {
+        let debug = format!("{err:?}");
+        let text = err.to_string();
+        assert!(debug.starts_with(variant), "{variant}: {debug}");
+        assert!(text.contains(needle), "{needle:?} not in {text:?}");
+    }
+
+    fn net() -> TwoLayerNet {
+        TwoLayerNet::new(3, 4, 2, 0.5, 1).expect("valid sizes")
+    }
+
+    #[test]
+    fn arrays_empty_and_mismatched() {
+        let empty = Array2::<f64>::zeros((0, 3));
+        let none: [usize; 0] = [];
+        is(
+            net().loss(&empty, &Targets::from(&none)).unwrap_err(),
+            "Empty",
+            "",
+        );
+        // Batch of images vs labels.
+        let err = Dataset::new(Array2::zeros((3, 2)), Array1::zeros(2), 2).unwrap_err();
+        is(err, "Shape", "");
+        // Input width vs the network's.
+        let err = net()
+            .loss(&Array2::zeros((1, 5)), &Targets::from(&[0usize]))
+            .unwrap_err();
+        is(err, "Shape", "");
+        // Gradient vs parameter: an optimizer step with a misshapen gradient changes nothing.
+        let mut model = net();
+        let before = model.clone();
+        let mut grads = Grads::default();
+        for (name, p) in kobai::Params::params(&model) {
+            let shape: Vec<usize> = p.shape().iter().map(|d| d + 1).collect();
+            grads.push(name, ndarray::ArrayD::zeros(shape));
+        }
+        let mut sgd = Sgd::new(0.1).expect("valid lr");
+        is(step(&mut sgd, &mut model, &grads).unwrap_err(), "Shape", "");
+        assert_eq!(model, before);
+    }
+
+    #[test]
+    fn non_finite_values_in_inputs_weights_and_gradients() {
+        let x = array![[0.1, f64::NAN, 0.3]];
+        is(
+            net()
+                .gradient(&x, &Targets::from(&[1usize]))
+                .map(drop)
+                .unwrap_err(),
+            "NonFinite",
+            "NaN",
+        );
+        let mut broken = net();
+        broken.w2[[0, 0]] = f64::INFINITY;
+        let x = array![[0.1, 0.2, 0.3]];
+        let err = broken.loss(&x, &Targets::from(&[1usize])).unwrap_err();
+        is(err, "NonFinite", "");
+        let mut model = net();
+        let before = model.clone();
+        let (_, mut grads) = model
+            .gradient(&x, &Targets::from(&[1usize]))
+            .expect("valid");
+        grads.get_mut("b1").expect("b1")[[0]] = f64::NAN;
+        let mut sgd = Sgd::new(0.1).expect("valid lr");
+        is(
+            step(&mut sgd, &mut model, &grads).unwrap_err(),
+            "NonFinite",
+            "NaN",
+        );
+        assert_eq!(model, before, "a rejected step changes nothing");
+    }
+
+    #[test]
+    fn hyperparameters() {
+        is(Sgd::new(0.0).unwrap_err(), "Hyperparameter", "lr");
+        is(Sgd::new(f64::NAN).unwrap_err(), "Hyperparameter", "lr");
+        is(
+            TwoLayerNet::new(3, 0, 2, 0.01, 0).unwrap_err(),
+            "Hyperparameter",
+            "hidden",
+        );
+        is(
+            TwoLayerNet::new(3, 4, 2, -1.0, 0).unwrap_err(),
+            "Hyperparameter",
+            "",
+        );
+        is(
+            Batches::shuffled(10, 0, 0).unwrap_err(),
+            "Hyperparameter",
+            "batch",
+        );
+        // A shuffled batch larger than the data is one batch of all of it
+        // (documented on `Batches::new`); the CLI refuses it as a likely mistake.
+        is(Batches::with_replacement(0, 5, 0).unwrap_err(), "Empty", "");
+        // 0 steps is the book's `step_num=0`: the path is the start alone (the
+        // CLI refuses `--steps 0` as a likely mistake).
+        let mut sgd = Sgd::new(0.1).expect("valid");
+        let path = minimize(kobai::function_2, &array![1.0, 2.0], &mut sgd, 0).expect("valid");
+        assert_eq!(path, vec![array![1.0, 2.0]]);
+        let err = FiniteDiff::book()
+            .step(Step::Fixed(0.0))
+            .derivative(f64::exp, 0.0)
+            .unwrap_err();
+        is(err, "Hyperparameter", "h");
+        let err = FiniteDiff::accurate()
+            .step(Step::Relative(-1.0))
+            .derivative(f64::exp, 0.0)
+            .unwrap_err();
+        is(err, "Hyperparameter", "");
+    }
+
+    #[test]
+    fn labels_and_one_hot_rows() {
+        let x = array![[0.1, 0.2, 0.3]];
+        is(
+            net().loss(&x, &Targets::from(&[2usize])).unwrap_err(),
+            "LabelOutOfRange",
+            "2",
+        );
+        let not_one_hot = array![[0.5, 0.5]];
+        let err = net().loss(&x, &Targets::from(&not_one_hot)).unwrap_err();
+        is(err, "NotOneHot", "");
+        let err = Dataset::new(Array2::zeros((1, 2)), array![5usize], 3).unwrap_err();
+        is(err, "LabelOutOfRange", "5");
+    }
+
+    #[test]
+    fn formulas_and_points() {
+        is(
+            Formula::parse("(x + 1").unwrap_err(),
+            "Formula",
+            "never closed",
+        );
+        is(
+            Formula::parse("foo(x)").unwrap_err(),
+            "Formula",
+            "unknown function",
+        );
+        is(
+            Formula::parse("pow(x)").unwrap_err(),
+            "Formula",
+            "2 arguments",
+        );
+        let f = Formula::parse("x0 * x1").expect("valid");
+        is(f.evaluate(&array![1.0]).unwrap_err(), "Shape", "");
+        // A formula is a function like any other: log(-1) is NaN, and a
+        // gradient there is an error naming the component.
+        let f = Formula::parse("log(x)").expect("valid");
+        assert!(f.evaluate(&array![-1.0]).expect("evaluates").is_nan());
+        let err = kobai::numerical_gradient(|x| f.evaluate(x), &array![-1.0]).unwrap_err();
+        is(err, "NonFinite", "index [0]");
+    }
+
+    #[test]
+    fn output_that_cannot_be_written() {
+        // /proc refuses new files, even to root.
+        let err = kobai::model::save_npz(&net(), std::path::Path::new("/proc/kobai-w.npz"));
+        is(err.unwrap_err(), "Io", "/proc/kobai-w.npz");
+    }
+}

@@ -137,6 +137,8 @@ impl TwoLayerNet {
 
     /// The hidden activations for `x` (rows are samples).
     fn hidden(&self, x: &ArrayRef2<f64>) -> Result<Array2<f64>> {
+        // ReLU maps a NaN pre-activation to 0, which would hide a NaN input.
+        check::finite("x", x)?;
         let (a1, _) = self.affine1().forward(x.view())?;
         Ok(match self.activation {
             Activation::Relu => Relu.forward(a1.view()).0,
@@ -179,6 +181,7 @@ impl Model for TwoLayerNet {
 
 impl Backprop for TwoLayerNet {
     fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)> {
+        check::finite("x", x)?;
         let (affine1, affine2) = (self.affine1(), self.affine2());
         let (a1, cache1) = affine1.forward(x.view())?;
         let (h, dh_of) = activate(self.activation, &a1);

@@ -52,10 +52,10 @@ use crate::nets::{Activation, TwoLayerNet};
 ///
 /// Inputs are checked as the brute force checks them, with the same errors in
 /// the same order: `x`'s width, an empty batch, the targets, `delta`. Where the
-/// unperturbed scores already hold NaN or ±inf (a non-finite `x` with the
-/// sigmoid, say) the brute force itself runs, so that the error names the very
-/// element it names. Like the brute force, a ReLU network maps a NaN
-/// pre-activation to 0: a row of `x` holding NaN does not make the loss NaN.
+/// unperturbed scores already hold NaN or ±inf (overflowing weights, say)
+/// the brute force itself runs, so that the error names the very
+/// element it names. Like the network's own forward pass, a NaN or ±inf in
+/// `x` is an error.
 ///
 /// # Errors
 /// - [`KobaiError::Shape`] if `x` does not have one column per row of `W1`, or
@@ -256,6 +256,8 @@ impl<'a> Base<'a> {
             // No parameter, no probe: the brute force evaluates nothing.
             return model_numerical_gradient(net, x, t, delta).map(Prepared::Done);
         }
+        // As the network's forward pass: a NaN or ±inf input is an error.
+        check::finite("x", x)?;
         let x = x.view();
         let affine1 = Affine {
             w: net.w1.view(),
@@ -852,43 +854,25 @@ mod tests {
     }
 
     #[test]
-    fn nan_in_x_gives_the_brute_forces_error_with_the_sigmoid() {
-        let net = net((5, 4, 3), 0.5, Activation::Sigmoid, 7);
-        let mut x = inputs(6, 5, 7);
-        x[[3, 2]] = f64::NAN;
-        let err = same_error(&net, &x, &(&labels(6, 3)).into(), 1e-7);
-        assert_eq!(
-            err.to_string(),
-            "softmax input is NaN at index [3, 0]; expected a finite number"
-        );
-    }
-
-    #[test]
-    fn nan_or_inf_in_x_is_handled_like_the_brute_force_with_relu() {
-        // The ReLU layer maps a NaN pre-activation to 0, so the brute force
-        // succeeds; so must the layered gradient, with the same values.
-        let net = net((5, 4, 3), 0.5, Activation::Relu, 8);
-        let t = labels(6, 3);
-        let mut x = inputs(6, 5, 8);
-        x[[1, 4]] = f64::NAN;
-        compare(&net, &x, &(&t).into(), 1e-7);
-        // +inf meets a zero weight (NaN, then 0) and positive and negative ones.
-        let mut net = net;
-        net.w1.row_mut(2).fill(0.0);
-        let mut x = inputs(6, 5, 9);
-        x[[4, 2]] = f64::INFINITY;
-        let err = same_error(&net, &x, &(&t).into(), 1e-7);
-        assert!(err.to_string().contains("softmax input is"), "{err}");
-    }
-
-    #[test]
-    fn inf_in_x_with_the_sigmoid_matches_the_brute_force() {
-        // sigmoid(±inf) is 0 or 1: finite scores, and a success.
-        let net = net((5, 4, 3), 0.5, Activation::Sigmoid, 9);
-        let mut x = inputs(6, 5, 10);
-        x[[0, 1]] = f64::INFINITY;
-        x[[5, 3]] = f64::NEG_INFINITY;
-        compare(&net, &x, &(&labels(6, 3)).into(), 1e-7);
+    fn nan_or_inf_in_x_gives_the_brute_forces_error() {
+        for activation in [Activation::Sigmoid, Activation::Relu] {
+            let net = net((5, 4, 3), 0.5, activation, 7);
+            let t = labels(6, 3);
+            let mut x = inputs(6, 5, 7);
+            x[[3, 2]] = f64::NAN;
+            let err = same_error(&net, &x, &(&t).into(), 1e-7);
+            assert_eq!(
+                err.to_string(),
+                "x is NaN at index [3, 2]; expected a finite number"
+            );
+            let mut x = inputs(6, 5, 8);
+            x[[4, 1]] = f64::NEG_INFINITY;
+            let err = same_error(&net, &x, &(&t).into(), 1e-7);
+            assert_eq!(
+                err.to_string(),
+                "x is -inf at index [4, 1]; expected a finite number"
+            );
+        }
     }
 
     #[test]
