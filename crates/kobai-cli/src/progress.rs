@@ -27,6 +27,8 @@ pub struct TrainingProgress {
     accuracy: Option<(f64, Option<f64>)>,
     /// Whether the message is worth formatting (the bar is visible).
     visible: bool,
+    /// Lines for stdout when training starts (what is about to happen).
+    header: Option<String>,
 }
 
 impl TrainingProgress {
@@ -44,7 +46,15 @@ impl TrainingProgress {
             epoch_lines,
             accuracy: None,
             visible,
+            header: None,
         }
+    }
+
+    /// Prints `text` on stdout when training starts: after a resumed run's
+    /// checkpoint has been checked, so a refused one prints nothing.
+    pub fn with_header(mut self, text: String) -> Self {
+        self.header = Some(text);
+        self
     }
 
     /// Removes the bar from the terminal (call once training has ended).
@@ -65,6 +75,17 @@ impl TrainingProgress {
 }
 
 impl Observer for TrainingProgress {
+    fn on_start(&mut self, start: usize, _iterations: usize) {
+        self.bar.set_position(start as u64);
+        if let Some(text) = self.header.take() {
+            self.bar.suspend(|| {
+                let mut out = std::io::stdout().lock();
+                let _ = write!(out, "{text}");
+                let _ = out.flush();
+            });
+        }
+    }
+
     fn on_iteration(&mut self, iteration: usize, loss: f64) -> ControlFlow<()> {
         if self.visible {
             self.bar.set_message(self.message(loss));

@@ -123,6 +123,46 @@ pub enum KobaiError {
         expected: &'static str,
     },
 
+    /// Saved state (an optimizer's, a batch sampler's) cannot be restored: a
+    /// part is missing, unexpected or out of its range.
+    ///
+    /// ```
+    /// use kobai::{KobaiError, Optimizer, Sgd};
+    /// use ndarray::ArrayD;
+    ///
+    /// let err = Sgd::new(0.1)?
+    ///     .load_state(vec![("W1/v".into(), ArrayD::zeros(vec![2]))])
+    ///     .unwrap_err();
+    /// assert!(matches!(err, KobaiError::State { .. }));
+    /// assert_eq!(err.to_string(), "SGD state: W1/v is unexpected; SGD keeps no state");
+    /// # Ok::<(), KobaiError>(())
+    /// ```
+    #[error("{what}: {detail}")]
+    State {
+        /// Whose state, e.g. `"Adam state"`.
+        what: String,
+        /// What is wrong, e.g. `"W1/v is missing (W1/m is there)"`.
+        detail: String,
+    },
+
+    /// A checkpoint does not belong to the run that tries to resume from it:
+    /// it was written with other settings (iterations, batch size, seed, data,
+    /// optimizer, hyperparameters).
+    #[error(
+        "{path}: the checkpoint was written with {what} {saved}, but this run has {given}; \
+         resume with the settings of the interrupted run"
+    )]
+    CheckpointMismatch {
+        /// The checkpoint file.
+        path: String,
+        /// The setting that differs, e.g. `"batch size"`.
+        what: String,
+        /// Its value in the checkpoint.
+        saved: String,
+        /// Its value in this run.
+        given: String,
+    },
+
     /// A formula could not be read; the message names the column.
     #[error("cannot read formula {formula:?} at column {position}: {message}")]
     Formula {

@@ -75,12 +75,14 @@
 //! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`]; [`layers`] — the book's layers, forward and backward
 //! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`], [`gradient_check_fast`]
 //! - [`optim`] — [`Sgd`], [`Momentum`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
-//! - [`train`] — [`Trainer`], [`Observer`]; [`data`] — MNIST-format files, batches, the spiral
+//! - [`train`] — [`Trainer`], [`Observer`], checkpoints to resume a run bit for bit
+//!   ([`train::Checkpoint`]); [`data`] — MNIST-format files, batches, the spiral
 //! - [`formula`] — [`Formula`]: formulas typed as text, with exact gradients
 //! - [`notebook`] — the notebook's cells as data, for replaying and for tests
 //! - [`numpy_style`] — print arrays the way NumPy does, to compare with the book
 //! - [`doc::for_book_readers`] — the book's idioms next to kobai's;
-//!   [`doc::numerical_derivatives`] — which derivative mode when, with the accuracy table
+//!   [`doc::numerical_derivatives`] — which derivative mode when, with the accuracy table;
+//!   [`doc::bad_input`] — what every kind of bad input gets
 
 pub mod data;
 pub mod doc;

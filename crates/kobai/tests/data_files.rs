@@ -143,6 +143,36 @@ fn a_header_claiming_more_than_the_file_holds_allocates_nothing() {
 }
 
 #[test]
+fn an_empty_array_whose_other_dimensions_overflow_is_an_error() {
+    // Found by fuzzing: 0 × 151060480 × 33554432 × 16824568 holds no bytes,
+    // but no ndarray array has that shape, and `to_array` panicked.
+    let dir = TempDir::new("zero-overflow");
+    let dims = [0, 0x0901_0000, 0x0200_0000, 0x0100_b8f8];
+    let path = dir.file("empty-but-huge", &idx(&dims, &[]));
+    let detail = format_detail(read_idx_u8(&path).unwrap_err(), &path);
+    assert_eq!(
+        detail,
+        format!(
+            "header says 0×151060480×33554432×16824568: its dimensions other than 0 multiply \
+             to more than {}, more than an array can index; expected at most that",
+            isize::MAX
+        )
+    );
+    let dims: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
+    assert!(matches!(
+        IdxArray::new(dims.clone(), vec![]),
+        Err(KobaiError::Shape { .. })
+    ));
+    assert!(write_idx_u8(&dir.0.join("out"), &dims, &[]).is_err());
+    // An empty array of a shape ndarray can hold is fine.
+    let fine = dir.file("fine", &idx(&[0, 65536, 65536], &[]));
+    assert_eq!(
+        read_idx_u8(&fine).unwrap().to_array().shape(),
+        &[0, 65536, 65536]
+    );
+}
+
+#[test]
 fn a_missing_file_is_an_io_error_naming_it() {
     let dir = TempDir::new("missing");
     let path = dir.0.join("nope");
@@ -451,4 +481,136 @@ fn loads_a_real_mnist_dir() {
             );
         }
     }
+}
+
+/// An `.npz` archive of `net`'s parameters, as bytes.
+#[cfg(feature = "npz")]
+fn npz_bytes(net: &kobai::TwoLayerNet, dir: &TempDir) -> Vec<u8> {
+    let path = dir.0.join("net.npz");
+    kobai::model::save_npz(net, &path).expect("save");
+    std::fs::read(&path).expect("read back")
+}
+
+/// CRC-32 (IEEE), as a zip archive stores it for each member.
+#[cfg(feature = "npz")]
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Replaces `from` by `to` in the first `.npy` member of the archive `bytes`,
+/// padding or trimming the spaces before the header's newline so that the
+/// member keeps its length, and updates the member's CRC: the archive stays
+/// valid and only the `.npy` header says something new.
+#[cfg(feature = "npz")]
+fn patch_npy_header(bytes: &mut Vec<u8>, from: &[u8], to: &[u8]) {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let start = find(bytes, b"\x93NUMPY").expect("an .npy member");
+    let end = start
+        + [&b"PK\x03\x04"[..], b"PK\x01\x02"]
+            .iter()
+            .filter_map(|sig| find(&bytes[start..], sig))
+            .min()
+            .expect("a next zip record");
+    let old_crc = crc32(&bytes[start..end]).to_le_bytes();
+    let at = start + find(&bytes[start..end], from).expect("pattern in the header");
+    let newline = at
+        + bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .expect("newline");
+    let mut header = bytes[at..newline].to_vec();
+    header.splice(..from.len(), to.iter().copied());
+    let old_len = newline - at;
+    while header.len() > old_len && header.last() == Some(&b' ') {
+        header.pop();
+    }
+    header.resize(old_len, b' ');
+    assert_eq!(header.len(), old_len, "room in the header's padding");
+    bytes.splice(at..newline, header);
+    let new_crc = crc32(&bytes[start..end]).to_le_bytes();
+    let mut patched = 0;
+    let mut i = 0;
+    while let Some(k) = find(&bytes[i..], &old_crc) {
+        bytes[i + k..i + k + 4].copy_from_slice(&new_crc);
+        patched += 1;
+        i += k + 4;
+    }
+    assert!(patched >= 2, "the CRC in the local and the central header");
+}
+
+#[cfg(feature = "npz")]
+#[test]
+fn an_npz_header_claiming_a_huge_array_is_an_error_not_an_allocation() {
+    use kobai::model::load_npz_from_reader;
+    use std::io::Cursor;
+
+    let dir = TempDir::new("npz-huge");
+    let net = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 0).expect("valid");
+    let valid = npz_bytes(&net, &dir);
+    let mut other = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 1).expect("valid");
+    let before = other.clone();
+
+    // Found by fuzzing: W1's header claiming 4×300000000000000 float64s
+    // (9.6 PB) made ndarray-npy allocate that much up front, and the process
+    // aborted. The shape is now checked against the model's first.
+    let mut huge = valid.clone();
+    patch_npy_header(&mut huge, b"(4, 3)", b"(4, 300000000000000)");
+    let err = load_npz_from_reader(&mut other, Cursor::new(&huge)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "W1 in (reader) has shape [4, 300000000000000] but the model's W1 has shape [4, 3]"
+    );
+    assert_eq!(other, before);
+    let path = dir.file("huge.npz", &huge);
+    let err = kobai::model::load_npz(&mut other, &path).unwrap_err();
+    assert!(matches!(err, KobaiError::Shape { .. }), "{err}");
+
+    // A shape that overflows is an error too.
+    let mut overflow = valid.clone();
+    patch_npy_header(&mut overflow, b"(4, 3)", b"(18446744073709551615, 2)");
+    assert!(load_npz_from_reader(&mut other, Cursor::new(&overflow)).is_err());
+
+    // So is a header nested deeper than any real one (its parser recurses).
+    let mut nested = valid.clone();
+    patch_npy_header(&mut nested, b"(4, 3)", &[b'['; 40]);
+    let err = load_npz_from_reader(&mut other, Cursor::new(&nested)).unwrap_err();
+    assert!(err.to_string().contains("nests brackets"), "{err}");
+    assert_eq!(other, before);
+
+    // The untouched archive loads.
+    load_npz_from_reader(&mut other, Cursor::new(&valid)).expect("the valid archive loads");
+    assert_eq!(other, net);
+}
+
+#[cfg(feature = "npz")]
+#[test]
+fn an_npy_header_length_beyond_the_member_is_an_error() {
+    use kobai::model::load_npz_from_reader;
+    use std::io::Cursor;
+
+    let dir = TempDir::new("npz-header-len");
+    let net = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 0).expect("valid");
+    let mut bytes = npz_bytes(&net, &dir);
+    let start = bytes
+        .windows(6)
+        .position(|w| w == b"\x93NUMPY")
+        .expect("an .npy member");
+    // Version 2 with a header length of 4 GiB − 1: once allocated up front.
+    bytes[start + 6] = 2;
+    bytes[start + 8..start + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut other = net.clone();
+    let err = load_npz_from_reader(&mut other, Cursor::new(&bytes)).unwrap_err();
+    assert!(matches!(err, KobaiError::Format { .. }), "{err}");
+    assert_eq!(other, net);
 }

@@ -11,6 +11,7 @@ mod notebook_pictures;
 mod optimizer_choice;
 pub mod optimizers;
 pub mod train;
+mod train_checkpoint;
 
 use std::process::ExitCode;
 

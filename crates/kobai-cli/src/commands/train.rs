@@ -1,7 +1,7 @@
 //! `kobai train`: the book's `train_neuralnet.py` — a two-layer network,
 //! mini-batch SGD, accuracy after every epoch, and the learning curves.
 
-use std::io::Write as _;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use kobai::train::{EpochReport, History, Length, Trainer};
 use kobai::{Sgd, TwoLayerNet};
 use serde_json::{Value, json};
 
+use super::train_checkpoint::{self, Plan, check_file_path};
 use crate::plot::{AccuracyPoint, CurvesSpec, draw_training_curves, ensure_out_dir};
 use crate::progress::TrainingProgress;
 
@@ -59,7 +60,12 @@ Defaults with --data (the book's train_neuralnet.py):
   --hidden 50 --batch-size 100 --lr 0.1 --weight-init-std 0.01 --iters 10000
 
 An epoch is max(training samples / batch size, 1) iterations; batches are drawn
-with replacement, as in the book. The same --seed gives the same numbers.")]
+with replacement, as in the book. The same --seed gives the same numbers.
+
+A run killed mid-way (Ctrl-C, kill -9, a power cut) goes on from its last
+checkpoint with the very weights it would have had, bit for bit:
+  kobai train --epochs 300 --checkpoint run.ckpt.npz --save final.npz
+  kobai train --epochs 300 --resume run.ckpt.npz --save final.npz")]
 pub struct Args {
     /// Folder with MNIST or Fashion-MNIST files (train-images-idx3-ubyte,
     /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,
@@ -99,6 +105,8 @@ pub struct Args {
     /// Print the results as one JSON object, for scripts (no epoch lines).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    checkpoints: train_checkpoint::CheckpointArgs,
 }
 
 /// Where the data came from.
@@ -131,8 +139,9 @@ impl Source<'_> {
 pub fn run(args: &Args) -> Result<()> {
     let settings = settings(args)?;
     if let Some(path) = &args.save {
-        check_save_path(path)?;
+        check_file_path("--save", path)?;
     }
+    let plan = train_checkpoint::plan(&args.checkpoints)?;
     let source = match &args.data {
         Some(dir) => Source::Folder(dir),
         None => Source::Spiral,
@@ -160,11 +169,8 @@ pub fn run(args: &Args) -> Result<()> {
     )?;
     let trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
     let mut optimizer = Sgd::new(settings.lr)?;
-    let per_epoch = (train.len() / settings.batch_size).max(1);
-    let iterations = match settings.length {
-        Length::Iterations(n) => n,
-        Length::Epochs(n) => n.saturating_mul(per_epoch),
-    };
+    let per_epoch = trainer.iterations_per_epoch(train.len());
+    let iterations = trainer.iterations(train.len());
     let run = Run {
         source: &source,
         train: &train,
@@ -174,13 +180,28 @@ pub fn run(args: &Args) -> Result<()> {
         seed: args.seed,
         per_epoch,
         iterations,
+        plan: plan.as_ref(),
     };
-    if !args.json {
-        print_header(&run);
-    }
     let mut progress = TrainingProgress::new(iterations, !args.json);
+    if !args.json {
+        progress = progress.with_header(header(&run));
+    }
     let started = Instant::now();
-    let history = trainer.train(&mut net, &mut optimizer, &train, Some(&test), &mut progress);
+    let history = match &plan {
+        Some(plan) => {
+            let checkpoints = plan.checkpoints(per_epoch, settings.weight_init_std)?;
+            let test = Some(&test);
+            trainer.train_with_checkpoints(
+                &mut net,
+                &mut optimizer,
+                &train,
+                test,
+                &mut progress,
+                &checkpoints,
+            )
+        }
+        None => trainer.train(&mut net, &mut optimizer, &train, Some(&test), &mut progress),
+    };
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     let history = history?;
@@ -246,26 +267,6 @@ fn settings(args: &Args) -> Result<Settings> {
     Ok(s)
 }
 
-/// The weights file must go into an existing folder, and not onto a folder.
-fn check_save_path(path: &Path) -> Result<()> {
-    ensure!(
-        path.file_name().is_some() && !path.is_dir(),
-        "--save {} does not name a file",
-        path.display()
-    );
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    ensure!(
-        parent.is_dir(),
-        "--save {}: the folder {} does not exist",
-        path.display(),
-        parent.display()
-    );
-    Ok(())
-}
-
 /// What one training run was given.
 struct Run<'a> {
     source: &'a Source<'a>,
@@ -276,6 +277,7 @@ struct Run<'a> {
     seed: u64,
     per_epoch: usize,
     iterations: usize,
+    plan: Option<&'a Plan>,
 }
 
 impl Run<'_> {
@@ -290,9 +292,9 @@ impl Run<'_> {
 }
 
 /// What is about to happen, before the epoch lines.
-fn print_header(run: &Run<'_>) {
+fn header(run: &Run<'_>) -> String {
     let s = run.settings;
-    let mut out = std::io::stdout().lock();
+    let mut out = String::new();
     let _ = writeln!(out, "Data: {}", run.source.describe());
     let _ = writeln!(
         out,
@@ -314,7 +316,10 @@ fn print_header(run: &Run<'_>) {
         "Training: {} iterations ({} per epoch) of batches of {}, SGD with lr {}",
         run.iterations, run.per_epoch, s.batch_size, s.lr
     );
-    let _ = out.flush();
+    if let Some(plan) = run.plan {
+        out.push_str(&plan.describe(run.per_epoch));
+    }
+    out
 }
 
 /// The closing lines: final numbers, time, files.
@@ -419,6 +424,7 @@ fn as_json(
         "epoch_reports": history.epochs.iter().map(report_json).collect::<Vec<_>>(),
         "pictures": pictures.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "saved": saved.map(|p| p.display().to_string()),
+        "checkpoint": run.plan.map(|p| p.as_json(run.per_epoch)),
     })
 }
 

@@ -49,16 +49,16 @@ pub enum Sampling {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Batches {
-    rng: ChaCha8Rng,
-    len: usize,
-    batch_size: usize,
-    sampling: Sampling,
+    pub(super) rng: ChaCha8Rng,
+    pub(super) len: usize,
+    pub(super) batch_size: usize,
+    pub(super) sampling: Sampling,
     /// This epoch's order (shuffled sampling only).
-    order: Vec<usize>,
+    pub(super) order: Vec<usize>,
     /// Where the next batch starts in `order`; `len` means a new epoch is due.
-    next: usize,
+    pub(super) next: usize,
     /// Batches handed out so far.
-    produced: u64,
+    pub(super) produced: u64,
 }
 
 impl Batches {

@@ -50,8 +50,9 @@ impl IdxArray {
     ///
     /// # Errors
     /// [`KobaiError::Shape`] unless there are 1 to [`IDX_MAX_DIMS`] dimensions,
-    /// each at most `u32::MAX` (what the header can hold), and `data` holds
-    /// exactly their product.
+    /// each at most `u32::MAX` (what the header can hold), those other than 0
+    /// multiplying to at most `isize::MAX` (what an array can index), and
+    /// `data` holds exactly their product.
     ///
     /// ```
     /// let idx = kobai::data::IdxArray::new(vec![4], vec![7, 8, 9, 10])?;
@@ -178,6 +179,43 @@ pub fn read_idx_u8(path: &Path) -> Result<IdxArray> {
     )
 }
 
+/// Reads an IDX array of unsigned bytes from memory, raw or gzip-compressed:
+/// [`read_idx_u8`] for bytes already at hand (a download, an archive member, a
+/// fuzzer's input). The same checks apply — gzip by its magic bytes, the header
+/// against the length — and errors name the source `(in memory)`.
+///
+/// # Errors
+/// [`KobaiError::Format`] if `bytes` are not a valid IDX file of unsigned bytes.
+///
+/// ```
+/// use kobai::data::read_idx_u8_from_bytes;
+///
+/// let idx = read_idx_u8_from_bytes(&[0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])?;
+/// assert_eq!((idx.dims(), idx.data()), (&[3][..], &[7, 8, 9][..]));
+///
+/// let err = read_idx_u8_from_bytes(&[0, 0, 8, 1, 0, 0, 0, 4, 7, 8, 9]).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "(in memory): header says 4 = 4 bytes of data but the data holds 3"
+/// );
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn read_idx_u8_from_bytes(bytes: &[u8]) -> Result<IdxArray> {
+    let path = Path::new(IN_MEMORY);
+    if bytes.starts_with(&GZIP_MAGIC) {
+        return read_gzip(path, bytes);
+    }
+    let source = Source {
+        path,
+        known_len: Some(bytes.len() as u64),
+        what: "the data",
+    };
+    read_idx_from(&source, bytes)
+}
+
+/// How errors name bytes read by [`read_idx_u8_from_bytes`].
+const IN_MEMORY: &str = "(in memory)";
+
 /// Reads a gzip-compressed IDX stream (`reader` starts at the gzip magic).
 #[cfg(feature = "gzip")]
 fn read_gzip(path: &Path, reader: impl Read) -> Result<IdxArray> {
@@ -229,6 +267,19 @@ fn read_idx_from(src: &Source<'_>, mut reader: impl Read) -> Result<IdxArray> {
         return Err(size_mismatch(src.path, &dims, claimed, &found));
     }
     let data = read_body(src, &mut reader, &dims, expected)?;
+    // Only an empty array gets here unindexable (a 0 among huge dimensions):
+    // every other size that cannot be indexed cannot be held either.
+    if !indexable(&dims) {
+        return Err(format_error(
+            src.path,
+            format!(
+                "header says {}: its dimensions other than 0 multiply to more than {}, \
+                 more than an array can index; expected at most that",
+                dims_text(&dims),
+                isize::MAX
+            ),
+        ));
+    }
     Ok(IdxArray { dims, data })
 }
 
@@ -424,7 +475,8 @@ fn gzip_bytes(path: &Path, _raw: &[u8]) -> Result<Vec<u8>> {
     ))
 }
 
-/// Errors with [`KobaiError::Shape`] unless there are 1 to 4 dimensions, each fitting a `u32`.
+/// Errors with [`KobaiError::Shape`] unless there are 1 to 4 dimensions, each
+/// fitting a `u32`, that an [`ndarray`] array can have.
 fn check_dims(dims: &[usize]) -> Result<()> {
     let bad = if dims.is_empty() || dims.len() > IDX_MAX_DIMS {
         Some(format!("expected 1 to {IDX_MAX_DIMS} dimensions"))
@@ -432,6 +484,11 @@ fn check_dims(dims: &[usize]) -> Result<()> {
         Some(format!(
             "expected every dimension to be at most {}",
             u32::MAX
+        ))
+    } else if !indexable(dims) {
+        Some(format!(
+            "expected the dimensions other than 0 to multiply to at most {}",
+            isize::MAX
         ))
     } else {
         None
@@ -444,6 +501,17 @@ fn check_dims(dims: &[usize]) -> Result<()> {
             found: dims.to_vec(),
         }),
     }
+}
+
+/// Whether an [`ndarray`] array can have these dimensions: the product of
+/// those other than 0 must fit an `isize`, even when a 0 makes the array empty
+/// (`[0, 4294967295, 4294967295, 4294967295]` holds nothing, yet no array has
+/// that shape).
+fn indexable(dims: &[usize]) -> bool {
+    dims.iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .is_some_and(|size| isize::try_from(size).is_ok())
 }
 
 /// The error for a header whose claimed data size differs from what is there;
@@ -598,6 +666,9 @@ mod tests {
         assert!(check_dims(&[]).is_err());
         assert!(check_dims(&[1, 2, 3, 4, 5]).is_err());
         assert!(check_dims(&[u32::MAX as usize + 1]).is_err());
+        assert!(check_dims(&[0, u32::MAX as usize, u32::MAX as usize, 2]).is_err());
+        assert!(check_dims(&[0, u32::MAX as usize, u32::MAX as usize]).is_err());
+        assert!(check_dims(&[0, u32::MAX as usize, i32::MAX as usize]).is_ok());
     }
 
     #[test]

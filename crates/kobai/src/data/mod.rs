@@ -19,7 +19,8 @@
 //! a fresh shuffle every epoch ([`Batches::shuffled`]). Feed each batch of
 //! indices to [`Dataset::batch`].
 //!
-//! **Other IDX files** are read by [`read_idx_u8`] and written (atomically, raw
+//! **Other IDX files** are read by [`read_idx_u8`] (or, from memory,
+//! [`read_idx_u8_from_bytes`]) and written (atomically, raw
 //! or `.gz`) by [`write_idx_u8`].
 //!
 //! | book (`dataset/mnist.py`, ch. 4)                   | kobai                                         |
@@ -47,11 +48,15 @@
 //! names the file.
 
 mod batches;
+#[cfg(feature = "npz")]
+mod batches_state;
 mod dataset;
 mod idx;
 mod spiral;
 
 pub use batches::{Batches, Sampling, permutation};
+#[cfg(feature = "npz")]
+pub(crate) use batches_state::BatchesState;
 pub use dataset::{Dataset, MNIST_CLASSES, MNIST_FILES, load_mnist_dir};
-pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, write_idx_u8};
+pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, read_idx_u8_from_bytes, write_idx_u8};
 pub use spiral::{SPIRAL_CLASSES, SPIRAL_NOISE, spiral, spiral_points};

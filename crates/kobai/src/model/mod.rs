@@ -13,7 +13,7 @@ mod params;
 
 pub use grads::Grads;
 #[cfg(feature = "npz")]
-pub use npz::{load_npz, save_npz};
+pub use npz::{load_npz, load_npz_from_reader, save_npz};
 pub use params::Params;
 
 use ndarray::{Array2, ArrayRef2};

@@ -1,11 +1,13 @@
 //! Parameters saved as NumPy `.npz` archives, under the book's names.
 
 use std::fs::File;
-use std::io::Cursor;
+use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
 use ndarray::ArrayD;
-use ndarray_npy::{NpzReader, NpzWriter};
+use ndarray_npy::npy::header::Header;
+use ndarray_npy::{NpzWriter, ReadNpyExt};
+use zip::ZipArchive;
 
 use super::Params;
 use crate::atomic_file::{io_error, write_atomically};
@@ -35,11 +37,11 @@ pub fn save_npz<M: Params>(model: &M, path: &Path) -> Result<()> {
     for (name, param) in model.params() {
         writer
             .add_array(name, &param)
-            .map_err(|e| npz_error(path, &e))?;
+            .map_err(|e| npz_error(&path.display().to_string(), &e))?;
     }
     let bytes = writer
         .finish()
-        .map_err(|e| npz_error(path, &e))?
+        .map_err(|e| npz_error(&path.display().to_string(), &e))?
         .into_inner();
     write_atomically(path, &bytes)
 }
@@ -47,7 +49,11 @@ pub fn save_npz<M: Params>(model: &M, path: &Path) -> Result<()> {
 /// Loads the parameters of `model` from an `.npz` archive written by
 /// [`save_npz`] (or by NumPy's `np.savez` with the same names, as float64).
 /// Every array is read and checked — present, the right shape, finite —
-/// before any parameter changes: on error, `model` is as it was.
+/// before any parameter changes: on error, `model` is as it was. The archive
+/// is never trusted: each `.npy` header's shape is checked against the
+/// model's before its data is read, and no member is read past what an array
+/// of that shape needs, so a corrupt or hostile file costs no more memory
+/// than the model itself.
 ///
 /// # Errors
 /// [`KobaiError::Io`] if the file cannot be opened; [`KobaiError::Format`] if it
@@ -55,21 +61,49 @@ pub fn save_npz<M: Params>(model: &M, path: &Path) -> Result<()> {
 /// shape differs; [`KobaiError::NonFinite`] for NaN or ±inf.
 pub fn load_npz<M: Params>(model: &mut M, path: &Path) -> Result<()> {
     let file = File::open(path).map_err(|e| io_error(path, &e))?;
-    let mut reader = NpzReader::new(file).map_err(|e| npz_error(path, &e))?;
+    load_from(model, file, &path.display().to_string())
+}
+
+/// [`load_npz`] from any seekable reader — bytes in memory through
+/// [`std::io::Cursor`], an archive member, a fuzzer's input — with the same
+/// checks; errors name the source `(reader)`.
+///
+/// # Errors
+/// [`KobaiError::Format`] if it is not an `.npz` archive or lacks a parameter;
+/// [`KobaiError::Shape`] if a shape differs; [`KobaiError::NonFinite`] for NaN
+/// or ±inf. On error, `model` is as it was.
+///
+/// ```
+/// use std::io::{Cursor, Read, Seek};
+/// use kobai::model::{load_npz_from_reader, save_npz};
+///
+/// let net = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 0)?;
+/// let path = std::env::temp_dir().join("kobai-doc-load-reader.npz");
+/// save_npz(&net, &path)?;
+/// let bytes = std::fs::read(&path).expect("just written");
+/// let mut other = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 99)?;
+/// load_npz_from_reader(&mut other, Cursor::new(&bytes))?;
+/// assert_eq!(other, net);
+///
+/// let err = load_npz_from_reader(&mut other, Cursor::new(b"not a zip")).unwrap_err();
+/// assert!(err.to_string().starts_with("(reader): not a readable .npz archive"));
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn load_npz_from_reader<M: Params, R: Read + Seek>(model: &mut M, reader: R) -> Result<()> {
+    load_from(model, reader, "(reader)")
+}
+
+/// Reads and checks every parameter of `model` from the archive in `reader`
+/// (`source` names it in errors), then assigns them all.
+fn load_from<M: Params, R: Read + Seek>(model: &mut M, reader: R, source: &str) -> Result<()> {
+    let mut archive = ZipArchive::new(reader).map_err(|e| npz_error(source, &e))?;
     let mut loaded = Vec::new();
     for (name, param) in model.params() {
-        let array: ArrayD<f64> = reader.by_name(name).map_err(|e| KobaiError::Format {
-            path: path.display().to_string(),
-            detail: format!("cannot read the array {name:?}: {e}"),
-        })?;
-        if array.shape() != param.shape() {
-            return Err(KobaiError::Shape {
-                what: format!("{name} in {}", path.display()),
-                expected: format!("the model's {name} has shape {:?}", param.shape()),
-                found: array.shape().to_vec(),
-            });
-        }
-        check::finite(&format!("{name} in {}", path.display()), &array)?;
+        let what = format!("{name} in {source}");
+        let bytes = read_member(&mut archive, name, param.len(), source)?;
+        let array = parse_npy(&bytes, name, param.shape(), source)?;
+        check::finite(&what, &array)?;
         loaded.push(array);
     }
     for ((_, mut param), array) in model.params_mut().into_iter().zip(loaded) {
@@ -78,9 +112,129 @@ pub fn load_npz<M: Params>(model: &mut M, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn npz_error(path: &Path, e: &dyn std::error::Error) -> KobaiError {
+/// The longest `.npy` header kobai reads. NumPy writes about 128 bytes for a
+/// float64 array; the format allows 65535 (version 1) or 4 GiB (versions 2
+/// and 3), which a header must never make kobai allocate.
+const MAX_NPY_HEADER: usize = 1 << 16;
+
+/// The bytes before an `.npy` header: magic (6), version (2), length (2 or 4).
+const MAX_NPY_PREAMBLE: usize = 12;
+
+/// How deeply brackets may nest in an `.npy` header: `{'shape': (4, 3)}` needs
+/// 2, and a cap keeps the header's parser far from a stack overflow.
+const MAX_NPY_NESTING: usize = 8;
+
+/// The bytes of the member `name` (or `name.npy`, as NumPy looks it up),
+/// refused when longer than a float64 array of `len` elements can be: a member
+/// decides nothing about what kobai allocates.
+fn read_member<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    name: &str,
+    len: usize,
+    source: &str,
+) -> Result<Vec<u8>> {
+    let member = if archive.index_for_name(name).is_some() {
+        name.to_owned()
+    } else {
+        format!("{name}.npy")
+    };
+    let cannot_read = |detail: String| KobaiError::Format {
+        path: source.to_owned(),
+        detail: format!("cannot read the array {name:?}: {detail}"),
+    };
+    let limit = len
+        .checked_mul(size_of::<f64>())
+        .and_then(|data| data.checked_add(MAX_NPY_PREAMBLE + MAX_NPY_HEADER))
+        .unwrap_or(usize::MAX);
+    let mut file = archive
+        .by_name(&member)
+        .map_err(|e| cannot_read(e.to_string()))?;
+    let mut bytes = Vec::new();
+    file.by_ref()
+        .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot_read(e.to_string()))?;
+    if bytes.len() > limit {
+        return Err(cannot_read(format!(
+            "the member holds more than the {limit} bytes that an .npy file of {len} \
+             float64 values can take"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// Parses the `.npy` file in `bytes` as a float64 array of shape `expected`.
+/// The header is checked — its length against `bytes`, its nesting, its shape
+/// against `expected` — before ndarray-npy allocates anything from it.
+fn parse_npy(bytes: &[u8], name: &str, expected: &[usize], source: &str) -> Result<ArrayD<f64>> {
+    let cannot_read = |detail: String| KobaiError::Format {
+        path: source.to_owned(),
+        detail: format!("cannot read the array {name:?}: {detail}"),
+    };
+    if let Some((preamble, header_len)) = declared_header_len(bytes) {
+        let end = preamble + header_len;
+        if header_len > MAX_NPY_HEADER || end > bytes.len() {
+            return Err(cannot_read(format!(
+                "its .npy header claims {header_len} bytes; expected at most {MAX_NPY_HEADER}, \
+                 within the {} bytes of the member",
+                bytes.len()
+            )));
+        }
+        if nesting(&bytes[preamble..end]) > MAX_NPY_NESTING {
+            return Err(cannot_read(format!(
+                "its .npy header nests brackets more than {MAX_NPY_NESTING} deep"
+            )));
+        }
+    }
+    let header = Header::from_reader(&mut &bytes[..]).map_err(|e| cannot_read(e.to_string()))?;
+    if header.shape != expected {
+        return Err(KobaiError::Shape {
+            what: format!("{name} in {source}"),
+            expected: format!("the model's {name} has shape {expected:?}"),
+            found: header.shape,
+        });
+    }
+    // The shape is the model's, so ndarray-npy allocates what the model holds.
+    ArrayD::<f64>::read_npy(bytes).map_err(|e| cannot_read(e.to_string()))
+}
+
+/// The length of an `.npy` file's preamble and the header length it
+/// declares, when it has one of the known versions (1, 2, 3); otherwise
+/// ndarray-npy reports the problem.
+fn declared_header_len(bytes: &[u8]) -> Option<(usize, usize)> {
+    let width = match bytes.get(6)? {
+        1 => 2,
+        2 | 3 => 4,
+        _ => return None,
+    };
+    let field = bytes.get(8..8 + width)?;
+    let header_len = field
+        .iter()
+        .rev()
+        .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+    Some((8 + width, header_len))
+}
+
+/// The deepest nesting of brackets in `text`, counted without regard to quotes
+/// (an over-count only ever rejects a header kobai would not read anyway).
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for &b in text {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+fn npz_error(source: &str, e: &dyn std::error::Error) -> KobaiError {
     KobaiError::Format {
-        path: path.display().to_string(),
+        path: source.to_owned(),
         detail: format!("not a readable .npz archive: {e}"),
     }
 }

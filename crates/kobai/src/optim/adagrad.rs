@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::Optimizer;
-use super::momentum::zeros_slot;
+use super::momentum::{single_field, zeros_slot};
+use super::state::{Field, flatten};
 use crate::check;
 use crate::error::Result;
 
@@ -116,5 +117,22 @@ impl Optimizer for AdaGrad {
             *h += g * g;
             *p -= lr * g / (h.sqrt() + EPSILON);
         });
+    }
+
+    fn name(&self) -> &str {
+        "AdaGrad"
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("lr", self.lr)]
+    }
+
+    fn state(&self) -> Vec<(String, ArrayD<f64>)> {
+        flatten(&self.h, "h").collect()
+    }
+
+    fn load_state(&mut self, state: Vec<(String, ArrayD<f64>)>) -> Result<()> {
+        self.h = single_field(self.name(), state, ("h", Field::NonNegative))?;
+        Ok(())
     }
 }

@@ -6,12 +6,20 @@ use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::Optimizer;
 use super::momentum::{fraction, slot};
+use super::state::{Field, grouped};
 use crate::check;
 use crate::error::Result;
 
 /// The book's `1e-7`, added to `√v` so that an element with no gradient yet
 /// does not divide by zero.
 const EPSILON: f64 = 1e-7;
+
+/// The fields of Adam's state, per parameter, as checkpoints name them.
+const FIELDS: [(&str, Field); 3] = [
+    ("m", Field::Array),
+    ("v", Field::NonNegative),
+    ("t", Field::Count),
+];
 
 /// What Adam keeps for one parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,5 +224,49 @@ impl Optimizer for Adam {
                 // param -= lr_t * m / (sqrt(v) + 1e-7)
                 *p -= lr_t * *m / (v.sqrt() + EPSILON);
             });
+    }
+
+    fn name(&self) -> &str {
+        "Adam"
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("lr", self.lr),
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+        ]
+    }
+
+    /// `"{name}/m"`, `"{name}/v"` and the step count `"{name}/t"` (a scalar)
+    /// for every parameter updated so far.
+    fn state(&self) -> Vec<(String, ArrayD<f64>)> {
+        self.states
+            .iter()
+            .flat_map(|(name, s)| {
+                [
+                    (format!("{name}/m"), s.m.clone()),
+                    (format!("{name}/v"), s.v.clone()),
+                    (
+                        format!("{name}/t"),
+                        ArrayD::from_elem(vec![], s.steps as f64),
+                    ),
+                ]
+            })
+            .collect()
+    }
+
+    fn load_state(&mut self, state: Vec<(String, ArrayD<f64>)>) -> Result<()> {
+        let groups = grouped(self.name(), state, &FIELDS)?;
+        self.states = groups
+            .into_iter()
+            .filter_map(|(name, arrays)| {
+                let [m, v, t]: [ArrayD<f64>; 3] = arrays.try_into().ok()?;
+                // A whole number in [1, 2^53], checked by `grouped`.
+                let steps = t.first().copied().unwrap_or(1.0) as u64;
+                Some((name, AdamState { m, v, steps }))
+            })
+            .collect();
+        Ok(())
     }
 }

@@ -11,6 +11,7 @@ mod minimize;
 mod momentum;
 mod rmsprop;
 mod sgd;
+mod state;
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
@@ -20,7 +21,7 @@ pub use momentum::Momentum;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
-use ndarray::{ArrayViewD, ArrayViewMutD};
+use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 
 use crate::check;
 use crate::error::{KobaiError, Result};
@@ -28,9 +29,109 @@ use crate::model::{Grads, Params};
 
 /// An update rule, applied one parameter array at a time; any state (momentum,
 /// running averages) is kept per parameter name.
+///
+/// Only [`update`](Optimizer::update) is required. The other methods let a
+/// [checkpoint](crate::train::Checkpoint) save and restore the optimizer; a
+/// stateful optimizer of your own must implement [`state`](Optimizer::state)
+/// and [`load_state`](Optimizer::load_state) for a resumed run to match an
+/// uninterrupted one.
+///
+/// ```
+/// use kobai::{Adam, Optimizer};
+/// use ndarray::array;
+///
+/// let mut opt = Adam::new(0.1, 0.9, 0.999)?;
+/// let mut w = array![1.0, -2.0].into_dyn();
+/// opt.update("W", w.view_mut(), array![0.5, 0.25].into_dyn().view());
+/// assert_eq!(opt.name(), "Adam");
+/// assert_eq!(opt.hyperparameters(), [("lr", 0.1), ("beta1", 0.9), ("beta2", 0.999)]);
+/// // Copy the state into a fresh Adam: both now take the same next step.
+/// let mut copy = Adam::new(0.1, 0.9, 0.999)?;
+/// copy.load_state(opt.state())?;
+/// assert_eq!(copy, opt);
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
 pub trait Optimizer {
     /// Updates `param` in place from `grad` (same shape, checked by [`step`]).
     fn update(&mut self, name: &str, param: ArrayViewMutD<'_, f64>, grad: ArrayViewD<'_, f64>);
+
+    /// The optimizer's name, the book's (`"SGD"`, `"Adam"`, …); `"custom"`
+    /// unless implemented. A checkpoint stores it, and a run resumes only with
+    /// an optimizer of the same name.
+    ///
+    /// ```
+    /// use kobai::{Optimizer, Sgd};
+    /// assert_eq!(Sgd::new(0.1)?.name(), "SGD");
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn name(&self) -> &str {
+        "custom"
+    }
+
+    /// The hyperparameters, by name, in a fixed order (none unless
+    /// implemented). A checkpoint stores them, and a run resumes only with the
+    /// same values.
+    ///
+    /// ```
+    /// use kobai::{Momentum, Optimizer};
+    /// let opt = Momentum::new(0.1, 0.9)?;
+    /// assert_eq!(opt.hyperparameters(), [("lr", 0.1), ("momentum", 0.9)]);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
+
+    /// A copy of the state kept between steps, one array per parameter and
+    /// field, named `"{parameter}/{field}"` (`"W1/v"`). An array has the
+    /// parameter's shape, or no dimension for a scalar such as Adam's step
+    /// count `"W1/t"`. Empty for a stateless optimizer (the default) and before
+    /// the first update.
+    ///
+    /// ```
+    /// use kobai::{Momentum, Optimizer};
+    /// use ndarray::array;
+    /// let mut opt = Momentum::new(0.1, 0.9)?;
+    /// assert!(opt.state().is_empty());
+    /// let mut w = array![1.0].into_dyn();
+    /// opt.update("W", w.view_mut(), array![2.0].into_dyn().view());
+    /// assert_eq!(opt.state(), [("W/v".to_string(), array![-0.2].into_dyn())]);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn state(&self) -> Vec<(String, ArrayD<f64>)> {
+        Vec::new()
+    }
+
+    /// Replaces the whole state with `state`, as [`state`](Optimizer::state)
+    /// returned it. Every entry is checked first; on error nothing changes.
+    /// The default accepts only an empty state.
+    ///
+    /// # Errors
+    /// [`KobaiError::State`] for an unknown, missing or duplicated entry, a
+    /// scalar where an array belongs (or the reverse), arrays of one parameter
+    /// whose shapes differ, a negative running sum of squares or a step count
+    /// that is not a whole number above 0; [`KobaiError::NonFinite`] for NaN or
+    /// ±inf.
+    ///
+    /// ```
+    /// use kobai::{AdaGrad, Optimizer};
+    /// use ndarray::array;
+    /// let mut opt = AdaGrad::new(0.1)?;
+    /// opt.load_state(vec![("W/h".into(), array![4.0, 9.0].into_dyn())])?;
+    /// assert_eq!(opt.h("W"), Some(array![4.0, 9.0].into_dyn().view()));
+    /// assert!(opt.load_state(vec![("W/h".into(), array![-1.0].into_dyn())]).is_err());
+    /// assert_eq!(opt.h("W"), Some(array![4.0, 9.0].into_dyn().view()), "unchanged");
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn load_state(&mut self, state: Vec<(String, ArrayD<f64>)>) -> Result<()> {
+        match state.first() {
+            None => Ok(()),
+            Some((entry, _)) => Err(KobaiError::State {
+                what: format!("{} state", self.name()),
+                detail: format!("{entry} is unexpected; {} keeps no state", self.name()),
+            }),
+        }
+    }
 }
 
 /// Updates every parameter of `model` with `optimizer` and `grads`.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::Optimizer;
+use super::state::{Field, flatten, grouped};
 use crate::check;
 use crate::error::{KobaiError, Result};
 
@@ -128,6 +129,36 @@ impl Optimizer for Momentum {
             *p += *v;
         });
     }
+
+    fn name(&self) -> &str {
+        "Momentum"
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("lr", self.lr), ("momentum", self.momentum)]
+    }
+
+    fn state(&self) -> Vec<(String, ArrayD<f64>)> {
+        flatten(&self.v, "v").collect()
+    }
+
+    fn load_state(&mut self, state: Vec<(String, ArrayD<f64>)>) -> Result<()> {
+        self.v = single_field(self.name(), state, ("v", Field::Array))?;
+        Ok(())
+    }
+}
+
+/// The state of an optimizer that keeps one array per parameter (`field`),
+/// checked and keyed by parameter name.
+pub(super) fn single_field(
+    owner: &str,
+    state: Vec<(String, ArrayD<f64>)>,
+    field: (&str, Field),
+) -> Result<BTreeMap<String, ArrayD<f64>>> {
+    Ok(grouped(owner, state, &[field])?
+        .into_iter()
+        .filter_map(|(name, arrays)| arrays.into_iter().next().map(|a| (name, a)))
+        .collect())
 }
 
 /// Errors with [`KobaiError::Hyperparameter`] unless `value` is in [0, 1)

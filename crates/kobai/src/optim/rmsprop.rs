@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD, Zip};
 
 use super::Optimizer;
-use super::momentum::{fraction, zeros_slot};
+use super::momentum::{fraction, single_field, zeros_slot};
+use super::state::{Field, flatten};
 use crate::check;
 use crate::error::Result;
 
@@ -131,5 +132,22 @@ impl Optimizer for RmsProp {
             // param -= lr * grad / (sqrt(h) + 1e-7)
             *p -= lr * g / (h.sqrt() + EPSILON);
         });
+    }
+
+    fn name(&self) -> &str {
+        "RMSprop"
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("lr", self.lr), ("decay_rate", self.decay_rate)]
+    }
+
+    fn state(&self) -> Vec<(String, ArrayD<f64>)> {
+        flatten(&self.h, "h").collect()
+    }
+
+    fn load_state(&mut self, state: Vec<(String, ArrayD<f64>)>) -> Result<()> {
+        self.h = single_field(self.name(), state, ("h", Field::NonNegative))?;
+        Ok(())
     }
 }

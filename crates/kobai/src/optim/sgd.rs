@@ -50,4 +50,12 @@ impl Optimizer for Sgd {
         let lr = self.lr;
         Zip::from(param).and(&grad).for_each(|p, &g| *p -= lr * g);
     }
+
+    fn name(&self) -> &str {
+        "SGD"
+    }
+
+    fn hyperparameters(&self) -> Vec<(&'static str, f64)> {
+        vec![("lr", self.lr)]
+    }
 }

@@ -1,0 +1,134 @@
+//! `kobai train --checkpoint FILE [--checkpoint-every N]` and `--resume FILE`:
+//! a run that saves itself as it goes, and goes on after a kill with the very
+//! weights it would have had.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use kobai::train::{Checkpoint, Checkpoints};
+use serde_json::{Value, json};
+
+/// Checkpoint options of `kobai train`.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Checkpoints")]
+pub struct CheckpointArgs {
+    /// Save the run to FILE as it goes (weights, optimizer state, batch
+    /// sampler, history; written atomically), so that a killed run can go on
+    /// with --resume.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Iterations between checkpoints [default: one epoch]; one is also saved
+    /// after the last iteration.
+    #[arg(long, value_name = "N")]
+    checkpoint_every: Option<usize>,
+    /// Go on with the run saved in FILE, to the end of the same --iters or
+    /// --epochs; give the options of the interrupted run (the file says which,
+    /// and a mismatch is an error). Checkpoints keep going to FILE, or to
+    /// --checkpoint if given.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
+}
+
+/// Where checkpoints go and what the run starts from, checked.
+pub struct Plan {
+    save_to: PathBuf,
+    every: Option<usize>,
+    resume: Option<Checkpoint>,
+}
+
+/// The plan of `args`, if they ask for checkpoints; reads the checkpoint to
+/// resume (so a missing or corrupt one stops everything before it starts).
+pub fn plan(args: &CheckpointArgs) -> Result<Option<Plan>> {
+    if args.checkpoint_every == Some(0) {
+        bail!("--checkpoint-every must be at least 1, got 0");
+    }
+    let Some(save_to) = args.checkpoint.as_ref().or(args.resume.as_ref()) else {
+        ensure!(
+            args.checkpoint_every.is_none(),
+            "--checkpoint-every needs --checkpoint FILE or --resume FILE"
+        );
+        return Ok(None);
+    };
+    if let Some(path) = &args.checkpoint {
+        check_file_path("--checkpoint", path)?;
+    }
+    let resume = match &args.resume {
+        Some(path) => Some(Checkpoint::load(path).context("cannot resume")?),
+        None => None,
+    };
+    Ok(Some(Plan {
+        save_to: save_to.clone(),
+        every: args.checkpoint_every,
+        resume,
+    }))
+}
+
+impl Plan {
+    /// Iterations between checkpoints, for a run of `per_epoch` iterations an epoch.
+    fn every(&self, per_epoch: usize) -> usize {
+        self.every.unwrap_or(per_epoch)
+    }
+
+    /// A line for the header: where checkpoints go, and where the run resumes.
+    pub fn describe(&self, per_epoch: usize) -> String {
+        let every = self.every(per_epoch);
+        let unit = if every == 1 {
+            "iteration"
+        } else {
+            "iterations"
+        };
+        let saving = format!("every {every} {unit} to {}", self.save_to.display());
+        match &self.resume {
+            Some(from) => format!(
+                "Resuming: {} at iteration {} of {}; checkpoints {saving}\n",
+                from.path().display(),
+                from.iteration(),
+                from.iterations()
+            ),
+            None => format!("Checkpoints: {saving}\n"),
+        }
+    }
+
+    /// The checkpoint options as JSON.
+    pub fn as_json(&self, per_epoch: usize) -> Value {
+        json!({
+            "path": self.save_to.display().to_string(),
+            "every": self.every(per_epoch),
+            "resumed_from": self.resume.as_ref().map(|from| json!({
+                "path": from.path().display().to_string(),
+                "iteration": from.iteration(),
+            })),
+        })
+    }
+
+    /// The library's checkpoint plan: the settings the trainer does not check
+    /// on its own are stored, and checked when resuming.
+    pub fn checkpoints(&self, per_epoch: usize, weight_init_std: f64) -> Result<Checkpoints> {
+        let plan = Checkpoints::new(&self.save_to, self.every(per_epoch))?
+            .with_setting("weight_init_std", weight_init_std)?;
+        Ok(match &self.resume {
+            Some(from) => plan.resume_from(from.clone()),
+            None => plan,
+        })
+    }
+}
+
+/// A file to write must go into an existing folder, and not onto a folder.
+pub fn check_file_path(option: &str, path: &Path) -> Result<()> {
+    ensure!(
+        path.file_name().is_some() && !path.is_dir(),
+        "{option} {} does not name a file",
+        path.display()
+    );
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    ensure!(
+        parent.is_dir(),
+        "{option} {}: the folder {} does not exist",
+        path.display(),
+        parent.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,78 @@
+//! What the checkpoint tests share: a small run, and bits to compare.
+
+#![allow(dead_code)] // each test crate uses its own part
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use kobai::data::{Dataset, Sampling, spiral};
+use kobai::train::{History, Length, Trainer};
+use kobai::{Observer, Params, TwoLayerNet};
+
+/// 144 training and 36 test points; 9 iterations per epoch of 16.
+pub fn data() -> (Dataset, Dataset) {
+    spiral(60, 0.2, 0).expect("valid spiral")
+}
+
+/// 50 iterations: 5 epochs of 9, then a partial one of 5.
+pub fn trainer(sampling: Sampling) -> Trainer {
+    let mut trainer = Trainer::new(Length::Iterations(50), 16, 3).expect("valid trainer");
+    trainer.sampling = sampling;
+    trainer
+}
+
+pub fn net() -> TwoLayerNet {
+    TwoLayerNet::new(2, 10, 3, 0.5, 1).expect("valid net")
+}
+
+pub const SAMPLINGS: [Sampling; 2] = [Sampling::WithReplacement, Sampling::Shuffled];
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kobai-checkpoint-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// Every parameter's bits, by name.
+pub fn bits(model: &impl Params) -> Vec<(&'static str, Vec<u64>)> {
+    model
+        .params()
+        .into_iter()
+        .map(|(name, p)| (name, p.iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+/// Every number of a history as bits (so that -0.0 ≠ 0.0 and NaN = NaN).
+pub fn history_bits(h: &History) -> (Vec<u64>, Vec<[u64; 5]>, usize, bool) {
+    let reports = h.epochs.iter().map(|r| {
+        [
+            r.epoch as u64,
+            r.iteration as u64,
+            r.mean_loss.to_bits(),
+            r.train_accuracy.to_bits(),
+            r.test_accuracy.map_or(u64::MAX, f64::to_bits),
+        ]
+    });
+    let losses = h.losses.iter().map(|v| v.to_bits()).collect();
+    (losses, reports.collect(), h.iterations, h.stopped_early)
+}
+
+/// Stops training after iteration `at`; first copies the checkpoint file as
+/// it is then (the last periodic save) to `keep`, as a kill would leave it.
+pub struct Interrupt {
+    pub at: usize,
+    pub keep: Option<(PathBuf, PathBuf)>,
+}
+
+impl Observer for Interrupt {
+    fn on_iteration(&mut self, i: usize, _loss: f64) -> ControlFlow<()> {
+        if i < self.at {
+            return ControlFlow::Continue(());
+        }
+        if let Some((from, to)) = &self.keep {
+            std::fs::copy(from, to).expect("a checkpoint exists");
+        }
+        ControlFlow::Break(())
+    }
+}
