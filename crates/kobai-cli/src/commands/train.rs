@@ -156,6 +156,12 @@ pub fn run(args: &Args) -> Result<()> {
         train.features(),
         test.features()
     );
+    ensure!(
+        settings.batch_size <= train.len(),
+        "--batch-size {} is larger than the {} training samples",
+        settings.batch_size,
+        train.len()
+    );
     if !args.no_plots {
         ensure_out_dir(&args.out)?;
     }

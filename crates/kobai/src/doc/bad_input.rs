@@ -16,7 +16,7 @@
 //! | shape mismatch | softmax scores vs targets, a gradient vs its parameter, images vs labels, `x` wider than `W1` | `Shape`, naming both shapes; an optimizer step changes nothing |
 //! | NaN or ±inf | in `x`, in weights, in a gradient, returned by `f` at a probe point | `NonFinite`, naming the array and the index (`x is NaN at index [3, 2]`) |
 //! | learning rate | `lr` ≤ 0 or not finite | `Hyperparameter` (`lr = 0 is invalid; expected a finite number above 0`) |
-//! | sizes | hidden size 0, batch size 0, `--steps 0`, `--iters 0`, `--directions 0` | `Hyperparameter` / one CLI line |
+//! | sizes | hidden size 0, batch size 0, `--batch-size` above the training samples, `--steps 0`, `--iters 0`, `--directions 0` | `Hyperparameter` / one CLI line |
 //! | step | `h` ≤ 0 or NaN, a negative relative step | `Hyperparameter` |
 //! | labels | a label ≥ the number of classes | `LabelOutOfRange` |
 //! | one-hot rows | a row that is not one 1 and zeros | `NotOneHot` |
@@ -29,4 +29,5 @@
 //! Two documented non-errors: a shuffled batch larger than the data is one
 //! batch of all of it ([`Batches::new`](crate::Batches::new)), and
 //! `minimize(…, 0)` returns the start alone, like the book's `step_num=0`.
-//! The command line refuses `--steps 0` all the same, as a likely mistake.
+//! The command line refuses both (`--batch-size` above the data, `--steps 0`)
+//! all the same, as likely mistakes.
