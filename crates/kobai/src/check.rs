@@ -10,6 +10,16 @@ pub(crate) fn index_text(index: &[usize]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// A number for an error message: plain, or in `1e300` form when plain would be
+/// long (`format!("{x}")` writes 1e300 with 301 digits).
+pub(crate) fn number_text(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && (x.abs() >= 1e16 || x.abs() < 1e-5) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// Errors with [`KobaiError::Empty`] when `x` holds no element.
 pub(crate) fn non_empty<D: Dimension>(what: &str, x: &ArrayRef<f64, D>) -> Result<()> {
     if x.is_empty() {

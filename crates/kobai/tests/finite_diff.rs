@@ -209,3 +209,26 @@ fn parallel_errors_name_the_first_failing_element() {
         .expect_err("NaN at 1500 and 3000");
     assert!(err.to_string().contains("index [1500]"), "{err}");
 }
+
+#[test]
+fn tiny_and_huge_points_give_a_value_or_an_error_never_nan() {
+    // Steps relative to a subnormal |x| would be subnormal: the scale has a floor.
+    for x in [5e-324, 1e-310, 1e-300, 1e-200] {
+        let d = FiniteDiff::accurate()
+            .derivative(|v: f64| v * v + v, x)
+            .expect("finite");
+        assert_eq!(d.status, Status::Converged, "{x:e}: {d:?}");
+        assert!(
+            (d.value - 1.0).abs() <= d.error.expect("estimated"),
+            "{x:e}: {d:?}"
+        );
+    }
+    // f itself overflows at 1e300: an error, with x written compactly.
+    let err = FiniteDiff::accurate()
+        .derivative(|v: f64| v * v + v, 1e300)
+        .expect_err("f is inf");
+    assert_eq!(
+        err.to_string(),
+        "f(x + h) is inf at x = 1e300; expected a finite number"
+    );
+}

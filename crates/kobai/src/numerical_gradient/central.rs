@@ -31,7 +31,7 @@ where
     R: FunctionValue,
 {
     check::finite_scalar("x", || "the point of differentiation".into(), x)?;
-    let at = || format!("x = {x}, h = {BOOK_STEP}");
+    let at = || format!("x = {}, h = {BOOK_STEP}", check::number_text(x));
     let fxh1 = check::finite_scalar("f(x + h)", at, f(x + BOOK_STEP).into_result()?)?;
     let fxh2 = check::finite_scalar("f(x - h)", at, f(x - BOOK_STEP).into_result()?)?;
     Ok((fxh1 - fxh2) / (2.0 * BOOK_STEP))

@@ -92,7 +92,7 @@ where
 {
     check::finite_scalar("x", || "the point of differentiation".into(), x)?;
     let y = f(Dual64::from_re(x).derivative());
-    let at = || format!("x = {x}");
+    let at = || format!("x = {}", crate::check::number_text(x));
     check::finite_scalar("f(x)", at, y.re)?;
     check::finite_scalar("f'(x)", at, y.eps)
 }

@@ -139,7 +139,7 @@ impl FiniteDiff {
         let mut eval = |p: f64| f(p).into_result();
         let mut fx = None;
         self.component(&mut eval, x, &mut fx)
-            .map_err(|e| failure_error(e, || format!("x = {x}")))
+            .map_err(|e| failure_error(e, || format!("x = {}", check::number_text(x))))
     }
 
     /// The gradient of `f` at `x`, for an array of any dimension, with an error

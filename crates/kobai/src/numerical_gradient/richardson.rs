@@ -174,7 +174,16 @@ pub(crate) fn accurate<E: FnMut(f64) -> Result<f64>>(
     first_step: Option<f64>,
 ) -> std::result::Result<Derivative, Failure> {
     let x = line.x;
-    let scale = if x == 0.0 { 1.0 } else { x.abs() };
+    // Below √(smallest normal) a step relative to |x| would be subnormal.
+    let scale = if x.abs() < f64::MIN_POSITIVE.sqrt() {
+        if x == 0.0 {
+            1.0
+        } else {
+            f64::MIN_POSITIVE.sqrt()
+        }
+    } else {
+        x.abs()
+    };
     let cap = MAX_RELATIVE_STEP * x.abs().max(1.0);
     if let Some(h) = first_step {
         let t = tableau(line, Side::Both, &halvings(h, 4))?;
