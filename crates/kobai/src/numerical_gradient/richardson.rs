@@ -1,16 +1,21 @@
 //! Central differences at halving steps, extrapolated (Richardson) to cancel the
 //! `h²`, `h⁴`, `h⁶` error terms, with an error estimate from the tableau.
 //!
-//! The step adapts to the function, in at most 8 evaluations:
-//! 1. A probe at `h = 1e-5 · |x|` (or `1e-5` at `x = 0`) gives the size of the
+//! The step adapts to the function; 8 evaluations when the first tableau settles:
+//! 1. A probe at `h = 1e-5 · |x|` (`1e-5` at `x = 0`; `|x|` is floored at
+//!    √(smallest normal) so that no step is subnormal) gives the size of the
 //!    derivative and of `f` near `x`.
 //! 2. If rounding (`≈ 4ε·|f| / h`) would cost more than `1e-12` of the
 //!    derivative at the smallest step, the largest step grows until it does not
 //!    (at most to `0.1 · max(|x|, 1)`): the step comes out proportional to
 //!    `|f / f'|`, the length over which `f` changes by its own size. Three
-//!    levels are spent at that step. Otherwise the probe is the first of four levels.
-//! 3. If the tableau does not settle (successive differences do not shrink as
-//!    the theory says), it is redone once at a step 32 times smaller.
+//!    levels are spent at that step, and the probe checks them. Otherwise the
+//!    probe is the first of four levels.
+//! 3. A tableau has settled when the differences between levels shrink as the
+//!    theory says and keep their sign, for the quotients and for the even parts
+//!    `(f(x + h) + f(x − h)) / 2`, and it agrees with the probe. If not, it is
+//!    redone once at a step 32 times smaller (16 evaluations in all), and
+//!    otherwise reported [`Status::Unreliable`].
 //!
 //! When `f` is NaN or infinite at a probe point the step shrinks; when it stays
 //! so on one side, forward or backward differences (with `f(x)`) are used.
