@@ -32,10 +32,10 @@
 //! Forward, backward and five-point schemes are not offered: central second
 //! differences, plain or extrapolated, cover both cheap and accurate use.
 
-use ndarray::{Array, Array2, ArrayRef, Dimension};
+use ndarray::{Array, Array2, ArrayRef, Dimension, Ix2};
 
 use super::central::unravel;
-use super::estimate::Status;
+use super::estimate::{GradientEstimate, Status};
 use super::finite_diff::FiniteDiff;
 use super::function_value::FunctionValue;
 use super::jacobian::{Level, Plan, adaptive};
@@ -66,59 +66,7 @@ const SECOND_DIFFERENCES: Plan = Plan {
 /// assert!(h.all_trusted() && h.max_error().unwrap() < 1e-6);
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct HessianEstimate {
-    /// The Hessian: entry `[i, j]` is `∂²f / ∂x_i∂x_j`, `i`, `j` in row-major
-    /// order of `x`; symmetric by construction.
-    pub value: Array2<f64>,
-    /// The estimated absolute error of each entry; `None` for central differences.
-    pub error: Option<Array2<f64>>,
-    /// The status of each entry.
-    pub status: Array2<Status>,
-    /// Calls of `f` in all.
-    pub evaluations: usize,
-}
-
-impl HessianEstimate {
-    /// Whether every entry has a trusted error estimate.
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::{FiniteDiff, Scheme};
-    /// let h = FiniteDiff::new(Scheme::Central).hessian(kobai::function_2, &ndarray::array![1.0, 2.0])?;
-    /// assert!(!h.all_trusted()); // central differences estimate no error
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn all_trusted(&self) -> bool {
-        self.status.iter().all(|s| s.is_trusted())
-    }
-
-    /// The largest estimated error over the entries; `None` for central differences.
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::FiniteDiff;
-    /// let h = FiniteDiff::accurate().hessian(|x| x[0].exp(), &ndarray::array![0.0])?;
-    /// assert!((h.value[[0, 0]] - 1.0).abs() <= h.max_error().unwrap());
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn max_error(&self) -> Option<f64> {
-        self.error
-            .as_ref()
-            .map(|e| e.iter().copied().fold(0.0, f64::max))
-    }
-
-    /// The least trusted status over the entries (see
-    /// [`GradientEstimate::worst_status`](super::GradientEstimate::worst_status)).
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::{FiniteDiff, Status};
-    /// let h = FiniteDiff::accurate().hessian(|x| x[0].sin(), &ndarray::array![1.0])?;
-    /// assert_eq!(h.worst_status(), Some(Status::Converged));
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn worst_status(&self) -> Option<Status> {
-        self.status.iter().copied().max()
-    }
-}
+pub type HessianEstimate = GradientEstimate<Ix2>;
 
 impl FiniteDiff {
     /// The Hessian of a scalar function at `x`, for an array `x` of any

@@ -24,10 +24,10 @@
 //! no fallback to one-sided differences: `f` must be finite on both sides of
 //! `x`.
 
-use ndarray::{Array, Array1, Array2, ArrayRef, Dimension};
+use ndarray::{Array, Array1, Array2, ArrayRef, Dimension, Ix2};
 
 use super::central::unravel;
-use super::estimate::Status;
+use super::estimate::{GradientEstimate, Status};
 use super::finite_diff::FiniteDiff;
 use super::richardson::{self, Quotient, Table};
 use super::scheme::{Scheme, Step};
@@ -81,7 +81,9 @@ impl VectorValue for Result<Vec<f64>> {
 }
 
 /// A numerical Jacobian: `m × n` (outputs × elements of `x`), with an error
-/// estimate and a status per entry.
+/// estimate and a status per entry: entry `[k, i]` of `value` is `∂f_k / ∂x_i`,
+/// `i` in row-major order of `x`. The same type as a gradient's result
+/// ([`GradientEstimate`]), with two axes.
 ///
 /// ```
 /// use kobai::numerical_gradient::FiniteDiff;
@@ -92,58 +94,7 @@ impl VectorValue for Result<Vec<f64>> {
 /// assert!(j.all_trusted() && j.max_error().unwrap() < 1e-10);
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct JacobianEstimate {
-    /// The Jacobian: entry `[k, i]` is `∂f_k / ∂x_i`, `i` in row-major order of `x`.
-    pub value: Array2<f64>,
-    /// The estimated absolute error of each entry; `None` for fixed schemes.
-    pub error: Option<Array2<f64>>,
-    /// The status of each entry.
-    pub status: Array2<Status>,
-    /// Calls of `f` in all.
-    pub evaluations: usize,
-}
-
-impl JacobianEstimate {
-    /// Whether every entry has a trusted error estimate.
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::FiniteDiff;
-    /// let j = FiniteDiff::book().jacobian(|x| x.to_owned(), &ndarray::array![1.0])?;
-    /// assert!(!j.all_trusted()); // fixed schemes estimate no error
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn all_trusted(&self) -> bool {
-        self.status.iter().all(|s| s.is_trusted())
-    }
-
-    /// The largest estimated error over the entries; `None` for fixed schemes.
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::FiniteDiff;
-    /// let j = FiniteDiff::accurate().jacobian(|x| x.mapv(f64::exp), &ndarray::array![1.0])?;
-    /// assert!(j.max_error().unwrap() < 1e-10);
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn max_error(&self) -> Option<f64> {
-        self.error
-            .as_ref()
-            .map(|e| e.iter().copied().fold(0.0, f64::max))
-    }
-
-    /// The least trusted status over the entries (see
-    /// [`GradientEstimate::worst_status`](super::GradientEstimate::worst_status)).
-    ///
-    /// ```
-    /// use kobai::numerical_gradient::{FiniteDiff, Status};
-    /// let j = FiniteDiff::accurate().jacobian(|x| x.mapv(f64::sin), &ndarray::array![1.0])?;
-    /// assert_eq!(j.worst_status(), Some(Status::Converged));
-    /// # Ok::<(), kobai::KobaiError>(())
-    /// ```
-    pub fn worst_status(&self) -> Option<Status> {
-        self.status.iter().copied().max()
-    }
-}
+pub type JacobianEstimate = GradientEstimate<Ix2>;
 
 impl FiniteDiff {
     /// The Jacobian of a vector function `f: ℝⁿ → ℝᵐ` at `x`, for an array `x`
