@@ -4,14 +4,9 @@
 //! panic. The library's catalogue is `crates/kobai/tests/bad_input.rs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn kobai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai;
 
 /// A fresh, empty folder under the system temp dir.
 fn scratch(name: &str) -> PathBuf {

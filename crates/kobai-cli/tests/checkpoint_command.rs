@@ -11,13 +11,8 @@ use kobai::train::Checkpoint;
 use kobai::{Params, TwoLayerNet};
 use serde_json::Value;
 
-fn kobai_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai_in;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kobai-ckpt-test-{}-{name}", std::process::id()));

@@ -2,16 +2,12 @@
 //! its output, its exit code, its files.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn kobai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai;
 
 /// A fresh folder path under the system temp dir (not created).
 fn scratch(name: &str) -> PathBuf {

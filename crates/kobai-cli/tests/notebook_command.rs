@@ -1,14 +1,10 @@
 //! `kobai notebook`, run as a user runs it: the real binary, its output, its files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kobai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai;
 
 /// A fresh, empty folder under the system temp dir for one test.
 fn scratch(name: &str) -> PathBuf {

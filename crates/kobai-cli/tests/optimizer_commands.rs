@@ -1,13 +1,9 @@
 //! `kobai descend` and `kobai optimizers`, run as a user runs them.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kobai(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai;
 
 fn json(out: &Output) -> serde_json::Value {
     assert!(

@@ -2,18 +2,12 @@
 //! its output, its exit code, its files.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-/// Runs kobai in `cwd` (stdin empty, stdout and stderr piped: not terminals).
-fn kobai_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the kobai binary runs")
-}
+mod common;
+use common::kobai_in;
 
 /// A fresh, empty folder under the system temp dir for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -1,0 +1,23 @@
+//! Helpers shared by the CLI tests: run the real `kobai` binary.
+
+#![allow(dead_code)] // each test file uses some of them
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `kobai ARGS` and waits for it.
+pub fn kobai(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kobai"))
+        .args(args)
+        .output()
+        .expect("the kobai binary runs")
+}
+
+/// Runs `kobai ARGS` in the folder `cwd` and waits for it.
+pub fn kobai_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kobai"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the kobai binary runs")
+}
