@@ -30,6 +30,15 @@ pub(crate) fn non_empty<D: Dimension>(what: &str, x: &ArrayRef<f64, D>) -> Resul
 
 /// Errors with [`KobaiError::NonFinite`] at the first NaN or infinite element of `x`.
 pub(crate) fn finite<D: Dimension>(what: &str, x: &ArrayRef<f64, D>) -> Result<()> {
+    // One pass without indices (the common, finite case: a tight loop even
+    // over dynamic-dimensional arrays), then the index only on failure.
+    let all_finite = match x.as_slice_memory_order() {
+        Some(values) => values.iter().fold(true, |ok, v| ok & v.is_finite()),
+        None => x.iter().all(|v| v.is_finite()),
+    };
+    if all_finite {
+        return Ok(());
+    }
     match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
         Some((index, &value)) => Err(KobaiError::NonFinite {
