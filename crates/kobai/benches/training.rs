@@ -7,6 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kobai::data::{Batches, Dataset};
+use kobai::nets::Compute;
 use kobai::train::{Length, Trainer};
 use kobai::{Backprop, Sgd, Targets, TwoLayerNet, step};
 use ndarray::{Array1, Array2};
@@ -14,11 +15,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
 
-/// `n` MNIST-shaped samples: 784 values in [0, 1], labels 0..10.
+/// `n` MNIST-shaped samples: 784 values in [0, 1], half of them 0 (Fashion-MNIST
+/// has 50.2 % zero pixels), labels 0..10.
 fn synthetic(n: usize) -> Dataset {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let pixel = Uniform::new(0.0, 1.0).expect("valid range");
-    let images = Array2::from_shape_fn((n, 784), |_| pixel.sample(&mut rng));
+    let images = Array2::from_shape_fn((n, 784), |_| {
+        let v: f64 = pixel.sample(&mut rng);
+        if v < 0.5 { 0.0 } else { 2.0 * v - 1.0 }
+    });
     let labels = Array1::from_shape_fn(n, |i| i % 10);
     Dataset::new(images, labels, 10).expect("valid dataset")
 }
@@ -27,15 +32,21 @@ fn one_step(c: &mut Criterion) {
     let data = synthetic(1000);
     let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
     let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
-    let mut net = TwoLayerNet::new(784, 50, 10, 0.01, 0).expect("valid sizes");
-    let mut sgd = Sgd::new(0.1).expect("valid lr");
-    c.bench_function("train step 784-50-10 batch 100 (gradient + SGD)", |b| {
-        b.iter(|| {
-            let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
-            step(&mut sgd, &mut net, &grads).expect("matching grads");
-            black_box(loss)
-        })
-    });
+    let mut group = c.benchmark_group("train step 784-50-10 batch 100 (gradient + SGD)");
+    for compute in [Compute::Layers, Compute::FusedF64, Compute::FusedF32] {
+        let mut net = TwoLayerNet::new(784, 50, 10, 0.01, 0)
+            .expect("valid sizes")
+            .with_compute(compute);
+        let mut sgd = Sgd::new(0.1).expect("valid lr");
+        group.bench_function(format!("{compute:?}"), |b| {
+            b.iter(|| {
+                let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
+                step(&mut sgd, &mut net, &grads).expect("matching grads");
+                black_box(loss)
+            })
+        });
+    }
+    group.finish();
 }
 
 fn one_epoch(c: &mut Criterion) {

@@ -101,6 +101,8 @@ pub mod objectives;
 pub mod optim;
 pub mod train;
 
+mod kernels;
+
 mod atomic_file;
 mod check;
 

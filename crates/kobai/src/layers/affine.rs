@@ -57,19 +57,26 @@ impl Affine<'_> {
     /// # Errors
     /// [`KobaiError::Shape`] if `x` does not have one column per row of `W`.
     pub fn forward<'x>(&self, x: ArrayView2<'x, f64>) -> Result<(Array2<f64>, AffineCache<'x>)> {
-        if x.ncols() != self.w.nrows() {
-            return Err(KobaiError::Shape {
-                what: "affine input".into(),
-                expected: format!(
-                    "W has shape {:?}, so each row needs {} features",
-                    self.w.shape(),
-                    self.w.nrows()
-                ),
-                found: x.shape().to_vec(),
-            });
-        }
+        self.check_input(x.shape())?;
         let y = x.dot(&self.w) + self.b;
         Ok((y, AffineCache { x }))
+    }
+
+    /// Errors with [`KobaiError::Shape`] unless an input of `shape` has one
+    /// feature per row of W.
+    pub(crate) fn check_input(&self, shape: &[usize]) -> Result<()> {
+        if shape.len() == 2 && shape[1] == self.w.nrows() {
+            return Ok(());
+        }
+        Err(KobaiError::Shape {
+            what: "affine input".into(),
+            expected: format!(
+                "W has shape {:?}, so each row needs {} features",
+                self.w.shape(),
+                self.w.nrows()
+            ),
+            found: shape.to_vec(),
+        })
     }
 
     /// The gradients, given the gradient `dout` of the loss with respect to the output.

@@ -1,0 +1,104 @@
+//! The element types the kernels run in: `f32` (8 lanes under AVX2) and `f64` (4).
+
+#[cfg(target_arch = "x86_64")]
+use pulp::x86::V3;
+
+/// A floating-point element type with a fused multiply-add and, on x86-64,
+/// its AVX2 vector.
+pub(crate) trait Real:
+    ndarray::LinalgScalar
+    + Default
+    + PartialOrd
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + pulp::bytemuck::Pod
+    + crate::kernels::workspace::ThreadWorkspace
+{
+    /// Elements per AVX2 vector; rows are padded to a multiple of it.
+    const LANES: usize;
+    /// The AVX2 vector of `LANES` elements.
+    #[cfg(target_arch = "x86_64")]
+    type Vector: Copy + pulp::bytemuck::Pod;
+
+    /// `v` rounded to this type.
+    fn from_f64(v: f64) -> Self;
+    /// This value as `f64` (exact).
+    fn to_f64(self) -> f64;
+    /// `self * b + c` with one rounding (the same bits as the vector lanes).
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// `v` in every lane.
+    #[cfg(target_arch = "x86_64")]
+    fn splat(simd: V3, v: Self) -> Self::Vector;
+    /// Lane-wise `a * b + c` with one rounding.
+    #[cfg(target_arch = "x86_64")]
+    fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector;
+}
+
+impl Real for f32 {
+    const LANES: usize = 8;
+    #[cfg(target_arch = "x86_64")]
+    type Vector = pulp::f32x8;
+
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        self.exp()
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn splat(simd: V3, v: Self) -> Self::Vector {
+        simd.splat_f32x8(v)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
+        simd.mul_add_f32x8(a, b, c)
+    }
+}
+
+impl Real for f64 {
+    const LANES: usize = 4;
+    #[cfg(target_arch = "x86_64")]
+    type Vector = pulp::f64x4;
+
+    #[inline(always)]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn fma(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        self.exp()
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn splat(simd: V3, v: Self) -> Self::Vector {
+        simd.splat_f64x4(v)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
+        simd.mul_add_f64x4(a, b, c)
+    }
+}

@@ -1,0 +1,178 @@
+//! `TwoLayerNet`'s backprop on the sparse kernels, in `f32` or `f64`.
+//!
+//! The same algebra as the layer-by-layer path in `two_layer_net.rs`, fused
+//! into one pass over padded buffers: the first layer's products skip the
+//! input's zeros, the first layer's input gradient is never formed (nothing
+//! needs it), and bias + activation are applied in place.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayRef2, ArrayView2, ArrayViewMut2, Axis, Slice};
+
+use crate::CROSS_ENTROPY_DELTA;
+use crate::error::{KobaiError, Result};
+use crate::functions::{Targets, class_labels};
+use crate::kernels::{
+    Real, Workspace, sparse_affine_forward, sparse_transpose_product, with_workspace,
+};
+use crate::layers::Affine;
+use crate::model::Grads;
+use crate::nets::{Activation, TwoLayerNet};
+
+/// The loss and the gradients of `net` on `(x, t)`, computed in `T`.
+pub(crate) fn gradient<T: Real>(
+    net: &TwoLayerNet,
+    x: &ArrayRef2<f64>,
+    t: &Targets<'_>,
+) -> Result<(f64, Grads)> {
+    with_workspace(|workspace: &mut Workspace<T>| gradient_in(net, x, t, workspace))
+}
+
+fn gradient_in<T: Real>(
+    net: &TwoLayerNet,
+    x: &ArrayRef2<f64>,
+    t: &Targets<'_>,
+    Workspace {
+        x: rows,
+        w1,
+        h,
+        da1,
+        dw1,
+    }: &mut Workspace<T>,
+) -> Result<(f64, Grads)> {
+    Affine {
+        w: net.w1.view(),
+        b: net.b1.view(),
+    }
+    .check_input(x.shape())?;
+    let n = x.nrows();
+    if n == 0 {
+        return Err(KobaiError::Empty { what: "x".into() });
+    }
+    let labels = class_labels((n, net.w2.ncols()), t)?;
+    rows.fill_from_dense("x", x)?;
+
+    // Forward: a1 = x · W1 + b1, then h = activation(a1) in place.
+    w1.assign_f64(&net.w1);
+    let stride = w1.stride();
+    let hidden = net.w1.ncols();
+    let mut b1 = vec![T::zero(); stride];
+    b1.iter_mut()
+        .zip(&net.b1)
+        .for_each(|(d, &s)| *d = T::from_f64(s));
+    h.reshape(n, hidden);
+    sparse_affine_forward(rows, w1, &b1, h);
+    activate(net.activation, h.as_mut_slice(), stride, hidden);
+
+    // Scores = h · W2 + b2, with W2's padding rows zero.
+    let classes = net.w2.ncols();
+    let mut w2 = Array2::<T>::zeros((stride, classes));
+    w2.slice_axis_mut(Axis(0), Slice::from(..hidden))
+        .zip_mut_with(&net.w2, |d, &s| *d = T::from_f64(s));
+    let h_view = ArrayView2::from_shape((n, stride), h.as_slice()).map_err(shape_bug)?;
+    let mut scores = Array2::<T>::zeros((n, classes));
+    for mut row in scores.rows_mut() {
+        row.iter_mut()
+            .zip(&net.b2)
+            .for_each(|(d, &s)| *d = T::from_f64(s));
+    }
+    general_mat_mul(T::one(), &h_view, &w2, T::one(), &mut scores);
+
+    // Softmax with cross-entropy; scores become dL/dscores.
+    let loss = softmax_loss_backward(&mut scores, &labels);
+
+    // Second layer's gradients and dL/dh, then dL/da1 in place.
+    let ds = scores;
+    let mut dw2 = Array2::<T>::zeros((stride, classes));
+    general_mat_mul(T::one(), &h_view.t(), &ds, T::zero(), &mut dw2);
+    let db2 = ds.sum_axis(Axis(0));
+    da1.reshape(n, hidden);
+    {
+        let mut da1_view =
+            ArrayViewMut2::from_shape((n, stride), da1.as_mut_slice()).map_err(shape_bug)?;
+        general_mat_mul(T::one(), &ds, &w2.t(), T::zero(), &mut da1_view);
+    }
+    activation_backward(net.activation, da1.as_mut_slice(), h.as_slice());
+
+    // First layer's gradients; its input gradient is never needed.
+    dw1.reshape(net.w1.nrows(), hidden);
+    sparse_transpose_product(rows, da1, dw1);
+    let mut db1 = vec![T::zero(); stride];
+    for row in da1.as_slice().chunks_exact(stride) {
+        db1.iter_mut().zip(row).for_each(|(d, &v)| *d = *d + v);
+    }
+
+    let mut grads = Grads::default();
+    grads.push("W1", dw1.to_f64().into_dyn());
+    grads.push(
+        "b1",
+        Array1::from_iter(db1[..hidden].iter().map(|v| v.to_f64())).into_dyn(),
+    );
+    grads.push(
+        "W2",
+        dw2.slice_axis(Axis(0), Slice::from(..hidden))
+            .mapv(|v| v.to_f64())
+            .into_dyn(),
+    );
+    grads.push("b2", db2.mapv(|v| v.to_f64()).into_dyn());
+    Ok((loss, grads))
+}
+
+/// The activation, in place on the first `hidden` columns of each row (the
+/// padding stays 0, which W2's zero padding rows ignore anyway).
+fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden: usize) {
+    for row in a.chunks_exact_mut(stride) {
+        let (used, padding) = row.split_at_mut(hidden);
+        match activation {
+            Activation::Relu => used.iter_mut().for_each(|v| {
+                if *v <= T::zero() {
+                    *v = T::zero()
+                }
+            }),
+            Activation::Sigmoid => used
+                .iter_mut()
+                .for_each(|v| *v = T::one() / (T::one() + (T::zero() - *v).exp())),
+        }
+        padding.fill(T::zero());
+    }
+}
+
+/// `dh` becomes `dL/da1` given the activation's output `h`.
+fn activation_backward<T: Real>(activation: Activation, dh: &mut [T], h: &[T]) {
+    match activation {
+        // h > 0 exactly where a1 > 0.
+        Activation::Relu => dh.iter_mut().zip(h).for_each(|(d, &h)| {
+            if h <= T::zero() {
+                *d = T::zero()
+            }
+        }),
+        Activation::Sigmoid => dh
+            .iter_mut()
+            .zip(h)
+            .for_each(|(d, &h)| *d = *d * (T::one() - h) * h),
+    }
+}
+
+/// Replaces each row of scores by `(softmax − one-hot) / n` and returns the
+/// mean cross-entropy with the book's δ, in `f64`.
+fn softmax_loss_backward<T: Real>(scores: &mut Array2<T>, labels: &[usize]) -> f64 {
+    let n = T::from_f64(labels.len() as f64);
+    let mut loss = 0.0;
+    for (mut row, &label) in scores.rows_mut().into_iter().zip(labels) {
+        let max = row.iter().fold(row[0], |m, &v| if v > m { v } else { m });
+        row.iter_mut().for_each(|v| *v = (*v - max).exp());
+        let sum = row.iter().fold(T::zero(), |s, &v| s + v);
+        row.iter_mut().for_each(|v| *v = *v / sum);
+        loss -= (row[label].to_f64() + CROSS_ENTROPY_DELTA).ln();
+        row[label] = row[label] - T::one();
+        row.iter_mut().for_each(|v| *v = *v / n);
+    }
+    loss / labels.len() as f64
+}
+
+fn shape_bug(e: ndarray::ShapeError) -> KobaiError {
+    KobaiError::Shape {
+        what: "padded buffer".into(),
+        expected: format!("a buffer of its declared shape ({e})"),
+        found: Vec::new(),
+    }
+}

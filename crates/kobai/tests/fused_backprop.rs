@@ -1,0 +1,141 @@
+//! The fused sparse backprop (`Compute::FusedF64`, `Compute::FusedF32`) against
+//! the book's layers, the numerical gradient, and bad input.
+
+use kobai::nets::{Activation, Compute};
+use kobai::{Backprop, Grads, KobaiError, Targets, TwoLayerNet, gradient_check_fast};
+use ndarray::{Array2, array};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Uniform};
+
+/// `rows` MNIST-like rows: about half the pixels 0, the rest in (0, 1].
+fn images(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let uniform = Uniform::new(0.0, 1.0).expect("valid range");
+    Array2::from_shape_fn((rows, cols), |_| {
+        let v: f64 = uniform.sample(&mut rng);
+        if v < 0.5 { 0.0 } else { v }
+    })
+}
+
+/// The largest |a − b| over all tensors, relative to the largest |a|.
+fn relative_difference(a: &Grads, b: &Grads) -> f64 {
+    let mut diff = 0.0f64;
+    let mut scale = 0.0f64;
+    for ((name_a, ga), (name_b, gb)) in a.iter().zip(b.iter()) {
+        assert_eq!(name_a, name_b);
+        assert_eq!(ga.shape(), gb.shape(), "{name_a}");
+        for (x, y) in ga.iter().zip(gb) {
+            diff = diff.max((x - y).abs());
+            scale = scale.max(x.abs());
+        }
+    }
+    diff / scale
+}
+
+fn compare(net: &TwoLayerNet, x: &Array2<f64>, t: &Targets<'_>) {
+    let (loss, book) = net.gradient(x, t).expect("valid input");
+    for (compute, tolerance) in [(Compute::FusedF64, 1e-13), (Compute::FusedF32, 2e-5)] {
+        let fused = net.clone().with_compute(compute);
+        let (fused_loss, grads) = fused.gradient(x, t).expect("valid input");
+        assert!(
+            (loss - fused_loss).abs() <= tolerance * loss.abs(),
+            "{compute:?}: loss {loss} vs {fused_loss}"
+        );
+        let difference = relative_difference(&book, &grads);
+        assert!(
+            difference <= tolerance,
+            "{compute:?}: relative difference {difference:e}"
+        );
+    }
+}
+
+#[test]
+fn fused_backprop_matches_the_layers_on_784_50_10() {
+    let x = images(100, 784, 1);
+    let labels: Vec<usize> = (0..100).map(|i| (i * 7) % 10).collect();
+    for activation in [Activation::Relu, Activation::Sigmoid] {
+        let net = TwoLayerNet::new(784, 50, 10, 0.01, 3)
+            .expect("valid sizes")
+            .with_activation(activation);
+        compare(&net, &x, &Targets::from(&labels));
+    }
+}
+
+#[test]
+fn fused_backprop_matches_the_layers_for_odd_sizes_and_one_hot_targets() {
+    for (input, hidden, output, batch) in
+        [(3, 1, 2, 1), (5, 9, 3, 4), (17, 33, 4, 7), (8, 70, 5, 3)]
+    {
+        let x = images(batch, input, input as u64);
+        let mut t = Array2::zeros((batch, output));
+        for row in 0..batch {
+            t[[row, row % output]] = 1.0;
+        }
+        let net = TwoLayerNet::new(input, hidden, output, 0.5, 9).expect("valid sizes");
+        compare(&net, &x, &Targets::from(&t));
+    }
+}
+
+#[test]
+fn fused_f64_backprop_passes_the_gradient_check() {
+    let x = images(5, 784, 2);
+    let labels = [3usize, 1, 4, 1, 5];
+    let net = TwoLayerNet::new(784, 50, 10, 0.01, 4)
+        .expect("valid sizes")
+        .with_compute(Compute::FusedF64);
+    let report = gradient_check_fast(&net, &x, &Targets::from(&labels[..]), 16, 0).expect("valid");
+    assert!(report.passed(), "{report:?}");
+}
+
+#[test]
+fn fused_backprop_rejects_what_the_layers_reject() {
+    for compute in [Compute::FusedF64, Compute::FusedF32] {
+        let net = TwoLayerNet::new(3, 4, 2, 0.1, 0)
+            .expect("valid sizes")
+            .with_compute(compute);
+        let book = net.clone().with_compute(Compute::Layers);
+        let labels = [1usize, 0];
+        let t = Targets::from(&labels[..]);
+        let nan = array![[0.0, f64::NAN, 1.0], [1.0, 1.0, 1.0]];
+        let narrow = array![[0.0, 1.0], [1.0, 1.0]];
+        let out_of_range = [1usize, 2];
+        let cases = [
+            (nan.clone(), t.clone()),
+            (narrow, t.clone()),
+            (
+                nan.mapv(|v| if v.is_nan() { 0.5 } else { v }),
+                Targets::from(&out_of_range[..]),
+            ),
+        ];
+        for (x, t) in cases {
+            let fused: KobaiError = net.gradient(&x, &t).expect_err("bad input");
+            let layers = book.gradient(&x, &t).expect_err("bad input");
+            assert_eq!(fused.to_string(), layers.to_string(), "{compute:?}");
+        }
+    }
+}
+
+#[test]
+fn fused_backprop_leaves_its_input_unchanged_and_repeats_bit_for_bit() {
+    let x = images(100, 784, 3);
+    let before = x.clone();
+    let labels: Vec<usize> = (0..100).map(|i| i % 10).collect();
+    let t = Targets::from(&labels);
+    for compute in [Compute::FusedF64, Compute::FusedF32] {
+        let net = TwoLayerNet::new(784, 50, 10, 0.01, 5)
+            .expect("valid sizes")
+            .with_compute(compute);
+        let (loss_a, a) = net.gradient(&x, &t).expect("valid");
+        let (loss_b, b) = net.gradient(&x, &t).expect("valid");
+        assert_eq!(loss_a.to_bits(), loss_b.to_bits());
+        for ((_, ga), (_, gb)) in a.iter().zip(b.iter()) {
+            assert!(ga.iter().zip(gb).all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+    }
+    assert!(
+        x.iter()
+            .zip(&before)
+            .all(|(p, q)| p.to_bits() == q.to_bits())
+    );
+}
