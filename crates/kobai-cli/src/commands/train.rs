@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Result, bail, ensure};
 use kobai::data::{Dataset, SPIRAL_CLASSES, load_mnist_dir, spiral};
 use kobai::model::save_npz;
+use kobai::nets::Compute;
 use kobai::train::{EpochReport, History, Length, Trainer};
 use kobai::{Sgd, TwoLayerNet};
 use serde_json::{Value, json};
@@ -105,8 +106,41 @@ pub struct Args {
     /// Print the results as one JSON object, for scripts (no epoch lines).
     #[arg(long)]
     json: bool,
+    /// How backprop computes: the fused sparse kernels in f32 (f64 weights and
+    /// updates), the same in f64, or the book's layers in f64.
+    #[arg(long, value_enum, default_value_t = ComputeChoice::FusedF32)]
+    compute: ComputeChoice,
     #[command(flatten)]
     checkpoints: train_checkpoint::CheckpointArgs,
+}
+
+/// `--compute`: the values of [`Compute`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ComputeChoice {
+    /// Fused sparse kernels in f32; weights and updates stay f64.
+    FusedF32,
+    /// Fused sparse kernels in f64.
+    FusedF64,
+    /// The book's layers (Affine, ReLU, SoftmaxWithLoss) in f64.
+    Layers,
+}
+
+impl ComputeChoice {
+    fn compute(self) -> Compute {
+        match self {
+            ComputeChoice::FusedF32 => Compute::FusedF32,
+            ComputeChoice::FusedF64 => Compute::FusedF64,
+            ComputeChoice::Layers => Compute::Layers,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ComputeChoice::FusedF32 => "fused-f32",
+            ComputeChoice::FusedF64 => "fused-f64",
+            ComputeChoice::Layers => "layers",
+        }
+    }
 }
 
 /// Where the data came from.
@@ -172,7 +206,8 @@ pub fn run(args: &Args) -> Result<()> {
         classes,
         settings.weight_init_std,
         args.seed,
-    )?;
+    )?
+    .with_compute(args.compute.compute());
     let trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
     let mut optimizer = Sgd::new(settings.lr)?;
     let per_epoch = trainer.iterations_per_epoch(train.len());
@@ -187,6 +222,7 @@ pub fn run(args: &Args) -> Result<()> {
         per_epoch,
         iterations,
         plan: plan.as_ref(),
+        compute: args.compute,
     };
     let mut progress = TrainingProgress::new(iterations, !args.json);
     if !args.json {
@@ -284,6 +320,7 @@ struct Run<'a> {
     per_epoch: usize,
     iterations: usize,
     plan: Option<&'a Plan>,
+    compute: ComputeChoice,
 }
 
 impl Run<'_> {
@@ -312,10 +349,11 @@ fn header(run: &Run<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Network: TwoLayerNet {} (ReLU), weights {} · N(0, 1), seed {}",
+        "Network: TwoLayerNet {} (ReLU), weights {} · N(0, 1), seed {}, backprop {}",
         run.shape(),
         s.weight_init_std,
-        run.seed
+        run.seed,
+        run.compute.name()
     );
     let _ = writeln!(
         out,
@@ -415,6 +453,7 @@ fn as_json(
             "output": run.classes,
             "activation": "relu",
             "weight_init_std": s.weight_init_std,
+            "compute": run.compute.name(),
         },
         "optimizer": { "name": "sgd", "lr": s.lr },
         "batch_size": s.batch_size,
