@@ -1,0 +1,400 @@
+//! candle's side of the kobai / NumPy benchmarks: the book's two-layer net
+//! (784-50-10, Affine → ReLU → Affine → softmax cross-entropy, SGD lr 0.1)
+//! trained with candle on the CPU, f32, the way a candle user writes it:
+//! `Var` parameters, candle-nn's `cross_entropy`, `loss.backward()` and
+//! candle-nn's `SGD` (which does `var.set(&(var - grad * lr)?)` per Var).
+//!
+//! Every measurement is one JSON line on stdout:
+//! `{"item": ..., "impl": "candle <version>", "median_s": ..., "runs": ..., "extra": {...}}`
+//!
+//! Subcommands:
+//!   step  [--reps N] [--warmup N] [--data DIR]   train_step on a fixed batch of 100
+//!   epoch [--iters N] [--repeat N] [--data DIR]  train_epoch: 600 iterations, batch 100
+//!                                                sampled with replacement
+//!
+//! Threads (candle-core 0.11.1, `utils.rs`): candle's CPU matmul calls gemm with
+//! `candle_core::utils::get_num_threads()` threads, which is `RAYON_NUM_THREADS` if
+//! set (> 0), else the number of physical cores; gemm runs them on rayon's global
+//! pool (also sized by `RAYON_NUM_THREADS`). Element-wise ops on ≥ 64 Ki elements
+//! use candle's own spinning "barrier pool" of `CANDLE_NUM_THREADS`, else
+//! `RAYON_NUM_THREADS`, else physical cores, minus one worker threads (the caller
+//! is the last). So `RAYON_NUM_THREADS=1` gives one thread in all (`os_threads`
+//! in the output counts the process's threads at the end to show it).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use candle_core::{D, DType, Device, Tensor, Var};
+use candle_nn::{Optimizer, SGD};
+
+/// The candle-core version this program is built against (kept in step with Cargo.toml).
+const CANDLE_VERSION: &str = "0.11.1";
+const DEFAULT_DATA: &str = "/usr/share/datasets/fashion-mnist";
+const SEED: u64 = 0;
+const BATCH: usize = 100;
+const LR: f64 = 0.1;
+const INPUT: usize = 784;
+const HIDDEN: usize = 50;
+const OUTPUT: usize = 10;
+const WEIGHT_INIT_STD: f32 = 0.01;
+
+// ---------------------------------------------------------------- random numbers
+
+/// splitmix64: a tiny seeded generator (weights and batch indices).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1) with 53 bits.
+    fn uniform(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+    /// Uniform integer in [0, n) (Lemire's multiply-shift; bias < n / 2^64).
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+    /// Standard normal (Box–Muller).
+    fn normal(&mut self) -> f64 {
+        let u1 = 1.0 - self.uniform(); // (0, 1]
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+// ---------------------------------------------------------------- data
+
+struct Split {
+    /// (n, 784) f32, pixels / 255.
+    images: Tensor,
+    /// (n,) u32 class labels.
+    labels: Tensor,
+}
+
+fn read_gz(path: &Path) -> Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(std::io::BufReader::new(file))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("decompressing {}", path.display()))?;
+    Ok(bytes)
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Result<usize> {
+    let b = bytes.get(at..at + 4).context("IDX header truncated")?;
+    Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+}
+
+/// Loads one IDX image/label pair as candle tensors on `dev`. `limit` keeps
+/// only the first `limit` samples (the fixed batch of `step`).
+fn load_split(dir: &Path, prefix: &str, limit: Option<usize>, dev: &Device) -> Result<Split> {
+    let img_path = dir.join(format!("{prefix}-images-idx3-ubyte.gz"));
+    let lbl_path = dir.join(format!("{prefix}-labels-idx1-ubyte.gz"));
+    let img = read_gz(&img_path)?;
+    let lbl = read_gz(&lbl_path)?;
+    if be_u32(&img, 0)? != 2051 || be_u32(&lbl, 0)? != 2049 {
+        bail!(
+            "bad IDX magic in {} / {}",
+            img_path.display(),
+            lbl_path.display()
+        );
+    }
+    let (n, rows, cols) = (be_u32(&img, 4)?, be_u32(&img, 8)?, be_u32(&img, 12)?);
+    if rows * cols != INPUT
+        || be_u32(&lbl, 4)? != n
+        || img.len() != 16 + n * INPUT
+        || lbl.len() != 8 + n
+    {
+        bail!(
+            "unexpected IDX shapes in {} / {}",
+            img_path.display(),
+            lbl_path.display()
+        );
+    }
+    let n = limit.map_or(n, |l| l.min(n));
+    let pixels: Vec<f32> = img[16..16 + n * INPUT]
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
+    drop(img);
+    let labels: Vec<u32> = lbl[8..8 + n].iter().map(|&l| l as u32).collect();
+    Ok(Split {
+        images: Tensor::from_vec(pixels, (n, INPUT), dev)?,
+        labels: Tensor::from_vec(labels, n, dev)?,
+    })
+}
+
+// ---------------------------------------------------------------- the network
+
+struct TwoLayerNet {
+    w1: Var,
+    b1: Var,
+    w2: Var,
+    b2: Var,
+}
+
+impl TwoLayerNet {
+    /// The book's init: W ~ N(0, 1) · 0.01 (seeded), b = 0.
+    fn new(seed: u64, dev: &Device) -> Result<Self> {
+        let mut rng = Rng::new(seed);
+        let mut randn = |r: usize, c: usize| -> Result<Var> {
+            let v: Vec<f32> = (0..r * c)
+                .map(|_| rng.normal() as f32 * WEIGHT_INIT_STD)
+                .collect();
+            Ok(Var::from_tensor(&Tensor::from_vec(v, (r, c), dev)?)?)
+        };
+        let w1 = randn(INPUT, HIDDEN)?;
+        let w2 = randn(HIDDEN, OUTPUT)?;
+        Ok(TwoLayerNet {
+            w1,
+            b1: Var::zeros(HIDDEN, DType::F32, dev)?,
+            w2,
+            b2: Var::zeros(OUTPUT, DType::F32, dev)?,
+        })
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        vec![
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+        ]
+    }
+
+    /// Affine → ReLU → Affine: the logits.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = x
+            .matmul(self.w1.as_tensor())?
+            .broadcast_add(self.b1.as_tensor())?
+            .relu()?;
+        Ok(h.matmul(self.w2.as_tensor())?
+            .broadcast_add(self.b2.as_tensor())?)
+    }
+
+    /// Softmax cross-entropy, mean over the batch.
+    fn loss(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
+        Ok(candle_nn::loss::cross_entropy(&self.forward(x)?, t)?)
+    }
+
+    fn accuracy(&self, x: &Tensor, t: &Tensor) -> Result<f64> {
+        let pred = self.forward(x)?.argmax(D::Minus1)?;
+        let correct = pred
+            .eq(t)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
+        Ok(correct as f64 / t.dim(0)? as f64)
+    }
+}
+
+/// One training step: forward, backward, SGD update. Returns the loss tensor
+/// (already computed: candle's CPU backend is eager).
+fn train_step(net: &TwoLayerNet, opt: &mut SGD, x: &Tensor, t: &Tensor) -> Result<Tensor> {
+    let loss = net.loss(x, t)?;
+    opt.backward_step(&loss)?;
+    Ok(loss)
+}
+
+// ---------------------------------------------------------------- output
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(|a, b| a.total_cmp(b));
+    let n = times.len();
+    if n % 2 == 1 {
+        times[n / 2]
+    } else {
+        (times[n / 2 - 1] + times[n / 2]) / 2.0
+    }
+}
+
+/// Threads this process has right now (main + rayon pool + candle's own pool).
+fn os_threads() -> Option<usize> {
+    std::fs::read_dir("/proc/self/task").ok().map(|d| d.count())
+}
+
+fn emit(
+    item: &str,
+    median_s: f64,
+    runs: usize,
+    mut extra: serde_json::Map<String, serde_json::Value>,
+) {
+    extra.insert(
+        "threads".into(),
+        candle_core::utils::get_num_threads().into(),
+    );
+    // CANDLE_NUM_THREADS (if set) sizes only candle's own pool for large
+    // element-wise ops; record it so a run with it set is not misread.
+    if let Ok(v) = std::env::var("CANDLE_NUM_THREADS") {
+        extra.insert("candle_num_threads".into(), v.into());
+    }
+    if let Some(n) = os_threads() {
+        extra.insert("os_threads".into(), n.into());
+    }
+    let line = serde_json::json!({
+        "item": item,
+        "impl": format!("candle {CANDLE_VERSION}"),
+        "median_s": median_s,
+        "runs": runs,
+        "extra": extra,
+    });
+    println!("{line}");
+}
+
+// ---------------------------------------------------------------- commands
+
+struct Args {
+    cmd: String,
+    opts: HashMap<String, String>,
+}
+
+impl Args {
+    fn parse() -> Result<Self> {
+        let mut it = std::env::args().skip(1);
+        let cmd = it.next().unwrap_or_default();
+        let mut opts = HashMap::new();
+        while let Some(a) = it.next() {
+            let Some(key) = a.strip_prefix("--") else {
+                bail!("unexpected argument {a:?}")
+            };
+            let (key, value) = match key.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (
+                    key.to_string(),
+                    it.next()
+                        .with_context(|| format!("--{key} needs a value"))?,
+                ),
+            };
+            opts.insert(key, value);
+        }
+        Ok(Args { cmd, opts })
+    }
+
+    fn usize(&mut self, key: &str, default: usize) -> Result<usize> {
+        match self.opts.remove(key) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .with_context(|| format!("--{key} {v:?} is not a count")),
+        }
+    }
+
+    fn data_dir(&mut self) -> PathBuf {
+        self.opts
+            .remove("data")
+            .or_else(|| std::env::var("FASHION_MNIST_DIR").ok())
+            .unwrap_or_else(|| DEFAULT_DATA.into())
+            .into()
+    }
+
+    fn finish(&self) -> Result<()> {
+        if let Some(k) = self.opts.keys().next() {
+            bail!("unknown option --{k} for {}", self.cmd);
+        }
+        Ok(())
+    }
+}
+
+fn quick() -> bool {
+    std::env::var("BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+fn cmd_step(mut args: Args) -> Result<()> {
+    let q = quick();
+    let reps = args.usize("reps", if q { 50 } else { 500 })?;
+    let warmup = args.usize("warmup", if q { 5 } else { 20 })?;
+    let dir = args.data_dir();
+    args.finish()?;
+    if reps == 0 {
+        bail!("--reps must be at least 1");
+    }
+    let dev = Device::Cpu;
+    // The fixed batch: the first 100 training images, as the NumPy benchmark.
+    let batch = load_split(&dir, "train", Some(BATCH), &dev)?;
+    let net = TwoLayerNet::new(SEED, &dev)?;
+    let mut opt = SGD::new(net.vars(), LR)?;
+    for _ in 0..warmup {
+        train_step(&net, &mut opt, &batch.images, &batch.labels)?;
+    }
+    let mut times = Vec::with_capacity(reps);
+    let mut loss = None;
+    for _ in 0..reps {
+        let start = Instant::now();
+        let l = train_step(&net, &mut opt, &batch.images, &batch.labels)?;
+        times.push(start.elapsed().as_secs_f64());
+        loss = Some(l);
+    }
+    let loss_last = loss.context("no steps")?.to_scalar::<f32>()?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("batch".into(), BATCH.into());
+    extra.insert("warmup".into(), warmup.into());
+    extra.insert("loss_last".into(), (loss_last as f64).into());
+    emit("train_step", median(&mut times), reps, extra);
+    Ok(())
+}
+
+fn cmd_epoch(mut args: Args) -> Result<()> {
+    let iters = args.usize("iters", 600)?;
+    let repeat = args.usize("repeat", 1)?;
+    let dir = args.data_dir();
+    args.finish()?;
+    if iters == 0 || repeat == 0 {
+        bail!("--iters and --repeat must be at least 1");
+    }
+    let dev = Device::Cpu;
+    let train = load_split(&dir, "train", None, &dev)?;
+    let test = load_split(&dir, "t10k", None, &dev)?;
+    let train_size = train.images.dim(0)?;
+
+    let mut times = Vec::with_capacity(repeat);
+    let mut accuracy = f64::NAN;
+    let mut loss_last = f32::NAN;
+    for _ in 0..repeat {
+        // Fresh weights and the same index stream every repeat: identical work.
+        let net = TwoLayerNet::new(SEED, &dev)?;
+        let mut opt = SGD::new(net.vars(), LR)?;
+        let mut rng = Rng::new(SEED ^ 0x5EED_BA7C);
+        let mut loss = None;
+        let start = Instant::now();
+        for _ in 0..iters {
+            let idx: Vec<u32> = (0..BATCH).map(|_| rng.below(train_size) as u32).collect();
+            let idx = Tensor::from_vec(idx, BATCH, &dev)?;
+            let x = train.images.index_select(&idx, 0)?;
+            let t = train.labels.index_select(&idx, 0)?;
+            loss = Some(train_step(&net, &mut opt, &x, &t)?);
+        }
+        times.push(start.elapsed().as_secs_f64());
+        loss_last = loss.context("no iterations")?.to_scalar::<f32>()?;
+        accuracy = net.accuracy(&test.images, &test.labels)?;
+    }
+    let mut extra = serde_json::Map::new();
+    extra.insert("iterations".into(), iters.into());
+    extra.insert("batch".into(), BATCH.into());
+    extra.insert("test_accuracy".into(), accuracy.into());
+    extra.insert("train_loss_last".into(), (loss_last as f64).into());
+    emit("train_epoch", median(&mut times), repeat, extra);
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse()?;
+    match args.cmd.as_str() {
+        "step" => cmd_step(args),
+        "epoch" => cmd_epoch(args),
+        other => bail!(
+            "usage: candle-bench step [--reps N] [--warmup N] [--data DIR]\n       \
+             candle-bench epoch [--iters N] [--repeat N] [--data DIR]\n(got {other:?})"
+        ),
+    }
+}

@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+"""kobai next to its peers, in one run, on the same work.
+
+Runs kobai (bench/kobai-side), the book's algorithms in NumPy (bench/numpy)
+with the default BLAS threads and with one, and candle (bench/candle) with the
+default rayon threads and with one; collects the JSON lines every program
+prints; prints a markdown table of medians and ratios (kobai / peer: below 1
+means kobai is faster) and writes it to bench/results/latest.md, the raw
+results to bench/results/latest.json.
+
+Usage (bash bench/run.sh builds everything first and passes its arguments on):
+    python bench/side_by_side.py [--quick] [--only ITEM,...] [--repeat N]
+
+Items: train_step, train_epoch, numgrad_bruteforce, numgrad_structured, sumsq,
+notebook (--only takes these names or their prefixes: --only numgrad,sumsq).
+A --quick or --only run writes bench/results/partial.{md,json} instead, so a
+smoke test never replaces the full table (--out PREFIX to choose).
+
+Needs nothing but the Python standard library itself; the NumPy programs run
+under bench/.venv/bin/python when it exists."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
+
+GROUPS = ["train_step", "train_epoch", "numgrad_bruteforce", "numgrad_structured", "sumsq", "notebook"]
+SUMSQ_N = ["10", "1000", "40000"]
+ONE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+}
+# Thread variables cleared for the "default" runs, so that the caller's
+# environment cannot turn a default run into a one-thread one.
+THREAD_VARS = list(ONE_THREAD)
+PROCESS_TIMEOUT_S = 3600
+
+
+def venv_python() -> str:
+    py = BENCH / ".venv" / "bin" / "python"
+    return str(py) if py.exists() else sys.executable
+
+
+def kobai_cli() -> Path:
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    if not target.is_absolute():
+        target = ROOT / target
+    return target / "release" / "kobai"
+
+
+@dataclass
+class Peer:
+    """One program in one thread setting, and the subcommand it runs per item group."""
+
+    impl: str
+    argv: list[str]
+    threads: str
+    env: dict[str, str]
+    commands: dict[str, list[str]]
+    missing: str | None = None  # why it cannot run, if it cannot
+
+
+@dataclass
+class Run:
+    wall_s: float
+    rss_kib: int
+    rc: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Harness:
+    quick: bool
+    epoch_repeat: int
+    notebook_repeat: int
+    rows: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        print(f"note: {text}", file=sys.stderr, flush=True)
+        self.notes.append(text)
+
+
+def peers(args) -> list[Peer]:
+    kobai_bench = Path(args.kobai_bench)
+    candle = Path(args.candle_bin)
+    py = venv_python()
+    numpy_prog = [py, str(BENCH / "numpy" / "bench_numpy.py")]
+    kobai_cmds = {
+        "train_step": ["step"],
+        "train_epoch": ["epoch"],
+        "numgrad_bruteforce": ["numgrad-brute"],
+        "numgrad_structured": ["numgrad-structured"],
+        "sumsq": ["sumsq", *SUMSQ_N],
+    }
+    numpy_cmds = {
+        "train_step": ["step"],
+        "train_epoch": ["epoch"],
+        "numgrad_bruteforce": ["numgrad"],
+        "sumsq": ["sumsq", *SUMSQ_N],
+    }
+    # np.sum uses no BLAS: its one-thread run would repeat the default one.
+    numpy_one = {k: v for k, v in numpy_cmds.items() if k != "sumsq"}
+    # candle-bench (bench/candle) has `step` and `epoch`; if it gains more of
+    # kobai-bench's subcommands, name them here.
+    candle_cmds = {
+        "train_step": ["step"],
+        "train_epoch": ["epoch"],
+    }
+    missing_kobai = None if kobai_bench.exists() else (
+        f"{kobai_bench} is missing (cargo build --release --manifest-path bench/kobai-side/Cargo.toml)")
+    missing_candle = None if candle.exists() else (
+        f"{candle} is missing (cargo build --release --manifest-path bench/candle/Cargo.toml): no candle rows")
+    return [
+        Peer("kobai", [str(kobai_bench)], "default", {}, kobai_cmds, missing_kobai),
+        Peer("kobai", [str(kobai_bench)], "1", ONE_THREAD,
+             {k: kobai_cmds[k] for k in ("train_step", "train_epoch")}, missing_kobai),
+        # The book's f64 layers, for comparison with kobai's default fused f32 engine.
+        Peer("kobai-layers", [str(kobai_bench)], "default", {"KOBAI_COMPUTE": "layers"},
+             {k: kobai_cmds[k] for k in ("train_step", "train_epoch")}, missing_kobai),
+        Peer("numpy", numpy_prog, "default", {}, numpy_cmds),
+        Peer("numpy", numpy_prog, "1", ONE_THREAD, numpy_one),
+        Peer("candle", [str(candle)], "default", {}, candle_cmds, missing_candle),
+        Peer("candle", [str(candle)], "1", ONE_THREAD, candle_cmds, missing_candle),
+    ]
+
+
+def environment(extra: dict[str, str], quick: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS and k != "BENCH_QUICK"}
+    env["FASHION_MNIST_DIR"] = DATA_DIR
+    env["PYTHONHASHSEED"] = "0"
+    if quick:
+        env["BENCH_QUICK"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_process(argv: list[str], env: dict[str, str], cwd: Path = ROOT) -> Run:
+    """Runs argv to the end: wall time, peak RSS (ru_maxrss of this child
+    alone, KiB on Linux), exit code, output."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
+        timer = threading.Timer(PROCESS_TIMEOUT_S, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped: tell Popen
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_maxrss, proc.returncode, out.read(), err.read())
+
+
+def parse_lines(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if {"item", "impl", "median_s"} <= row.keys():
+                rows.append(row)
+    return rows
+
+
+def describe_failure(run: Run) -> str:
+    tail = (run.stderr.strip().splitlines() or ["(no output)"])[-1]
+    return f"exit code {run.rc}: {tail[:200]}"
+
+
+def run_peer(h: Harness, peer: Peer, group: str) -> None:
+    """One process of `peer` for `group`; its JSON lines become rows."""
+    args = peer.commands[group]
+    print(f"--- {peer.impl} (threads={peer.threads}): {' '.join(args)}", file=sys.stderr, flush=True)
+    run = run_process(peer.argv + args, environment(peer.env, h.quick))
+    rows = parse_lines(run.stdout)
+    if run.rc != 0 or not rows:
+        h.note(f"{peer.impl} (threads={peer.threads}) `{' '.join(args)}` gave no result for {group}, "
+               f"{describe_failure(run)}")
+        if run.rc != 0:
+            return
+    for row in rows:
+        row["threads"] = peer.threads
+        row["group"] = group
+        h.rows.append(row)
+        print(json.dumps(row), flush=True)
+
+
+def run_epoch(h: Harness, peer: Peer) -> None:
+    """train_epoch: one process per repetition, so that each process's peak
+    RSS (loading included) is that of one epoch of training."""
+    args = peer.commands["train_epoch"]
+    print(f"--- {peer.impl} (threads={peer.threads}): {' '.join(args)} x{h.epoch_repeat}",
+          file=sys.stderr, flush=True)
+    medians, rss, extras = [], [], []
+    for _ in range(h.epoch_repeat):
+        run = run_process(peer.argv + args, environment(peer.env, h.quick))
+        rows = [r for r in parse_lines(run.stdout) if r["item"] == "train_epoch"]
+        if run.rc != 0 or not rows:
+            h.note(f"{peer.impl} (threads={peer.threads}) `{' '.join(args)}` gave no result, "
+                   f"{describe_failure(run)}")
+            return
+        medians.append(rows[0]["median_s"])
+        extras.append(rows[0].get("extra", {}))
+        rss.append(run.rss_kib)
+    extra = dict(extras[0])
+    extra["peak_rss_mib"] = max(rss) / 1024
+    extra["peak_rss_mib_each"] = [r / 1024 for r in rss]
+    extra["epoch_s_each"] = medians
+    accuracies = {e.get("test_accuracy") for e in extras}
+    if len(accuracies) > 1:
+        extra["test_accuracy_each"] = [e.get("test_accuracy") for e in extras]
+    row = {"item": "train_epoch", "impl": rows[0]["impl"], "median_s": statistics.median(medians),
+           "runs": len(medians), "extra": extra, "threads": peer.threads, "group": "train_epoch"}
+    h.rows.append(row)
+    print(json.dumps(row), flush=True)
+
+
+def run_notebook(h: Harness) -> None:
+    """The whole notebook as a process, wall time: kobai's CLI against NumPy +
+    matplotlib. One untimed run each first (matplotlib builds its font cache
+    on its first run; the OS caches both programs)."""
+    kobai = kobai_cli()
+    programs = [("kobai", [str(kobai), "notebook"]),
+                ("numpy", [venv_python(), str(BENCH / "numpy" / "notebook.py")])]
+    if not kobai.exists():
+        h.note(f"{kobai} is missing (cargo build --release --bin kobai): no kobai notebook row")
+        programs = programs[1:]
+    for impl, argv in programs:
+        print(f"--- {impl}: {' '.join(argv)} --out DIR x{h.notebook_repeat}", file=sys.stderr, flush=True)
+        walls, rss = [], []
+        for i in range(h.notebook_repeat + 1):
+            with tempfile.TemporaryDirectory(prefix="bench-notebook-") as out:
+                run = run_process(argv + ["--out", out], environment({}, h.quick))
+                pictures = sorted(p.name for p in Path(out).iterdir())
+            if run.rc != 0:
+                h.note(f"{impl} notebook failed, {describe_failure(run)}")
+                break
+            if i > 0:
+                walls.append(run.wall_s)
+                rss.append(run.rss_kib)
+        if not walls:
+            continue
+        row = {"item": "notebook", "impl": impl, "median_s": statistics.median(walls), "runs": len(walls),
+               "extra": {"peak_rss_mib": max(rss) / 1024, "pictures": pictures},
+               "threads": "default", "group": "notebook"}
+        h.rows.append(row)
+        print(json.dumps(row), flush=True)
+
+
+def selected(only: list[str] | None, group: str) -> bool:
+    return only is None or any(group.startswith(t) or t.startswith(group) for t in only)
+
+
+# ---- the report --------------------------------------------------------------
+
+
+def fmt_time(s: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if abs(s) >= scale or unit == "ns":
+            v = s / scale
+            return f"{v:.3g} {unit}" if v < 1000 else f"{v:.0f} {unit}"
+    return str(s)
+
+
+def fmt_extra(extra: dict) -> str:
+    return ", ".join(extra_parts(extra)).replace("|", "\\|")
+
+
+def extra_parts(extra: dict) -> list[str]:
+    parts = []
+    if "test_accuracy" in extra:
+        parts.append(f"test acc {extra['test_accuracy']:.4f}")
+    if "train_loss_last" in extra:
+        parts.append(f"last loss {extra['train_loss_last']:.3f}")
+    if "peak_rss_mib" in extra:
+        parts.append(f"peak RSS {extra['peak_rss_mib']:.0f} MiB")
+    if "max_abs_diff_vs_backprop" in extra:
+        parts.append(f"max diff from backprop {extra['max_abs_diff_vs_backprop']:.1e}")
+    if "calls_per_sample" in extra:
+        parts.append(f"{extra['calls_per_sample']} calls per sample")
+    if "dtype" in extra:
+        parts.append(str(extra["dtype"]))
+    return parts
+
+
+IMPL_ORDER = {"kobai": 0, "kobai-par": 1, "kobai-layers": 2, "numpy": 3, "candle": 4}
+
+
+def impl_rank(impl: str) -> int:
+    """kobai first, then the peers; "candle 0.11.1" ranks as "candle"."""
+    return IMPL_ORDER.get(impl.split()[0] if impl else impl, 9)
+
+
+def item_key(item: str) -> tuple:
+    group = next((i for i, g in enumerate(GROUPS) if item == g or item.startswith(g + "_")), len(GROUPS))
+    # sumsq: by n, then the gradient before the call
+    if item.startswith("sumsq_"):
+        kind, n = item[len("sumsq_"):].split("_n")
+        return (group, int(n), kind != "grad", item)
+    return (group, 0, False, item)
+
+
+def row_key(row: dict) -> tuple:
+    return (*item_key(row["item"]), impl_rank(row["impl"]), row["impl"], row["threads"] != "default")
+
+
+def ratio(num: float | None, den: float | None) -> str:
+    if not num or not den:
+        return "—"
+    r = num / den
+    return f"{r:.2f}" if r >= 0.1 else f"{r:.2g}"
+
+
+def table(rows: list[dict]) -> str:
+    kobai = {}
+    for r in rows:
+        if r["impl"] == "kobai":
+            kobai.setdefault(r["item"], r["median_s"])
+    lines = ["| item | impl | threads | median | runs | kobai / this | extra |",
+             "|---|---|---|---:|---:|---:|---|"]
+    for r in sorted(rows, key=row_key):
+        lines.append(f"| {r['item']} | {r['impl']} | {r['threads']} | {fmt_time(r['median_s'])} | {r['runs']} "
+                     f"| {ratio(kobai.get(r['item']), r['median_s'])} | {fmt_extra(r.get('extra', {}))} |")
+    return "\n".join(lines)
+
+
+def derived(rows: list[dict]) -> str:
+    """Ratios within a run: the numerical gradient's overhead over 2n calls of
+    f, and the structured numerical gradient against each brute force."""
+    out = []
+    by = {(r["item"], r["impl"], r["threads"]): r["median_s"] for r in rows}
+    sumsq = []
+    for (item, impl, threads), grad in sorted(by.items(), key=lambda kv: (item_key(kv[0][0]), kv[0][1:])):
+        if item.startswith("sumsq_grad_n"):
+            n = int(item[len("sumsq_grad_n"):])
+            call = by.get((f"sumsq_call_n{n}", impl, threads))
+            if call:
+                sumsq.append(f"| {n} | {impl} | {threads} | {fmt_time(grad)} | {fmt_time(call)} "
+                             f"| {grad / (2 * n * call):.3f} |")
+    if sumsq:
+        out += ["Numerical gradient of f(x) = Σx² against 2n calls of f alone (goal for kobai: ≤ 1.1):", "",
+                "| n | impl | threads | gradient | one call of f | gradient / (2n × call) |",
+                "|---:|---|---|---:|---:|---:|", *sumsq, ""]
+    structured = by.get(("numgrad_structured", "kobai", "default"))
+    brute = [(k, v) for k, v in by.items() if k[0] == "numgrad_bruteforce"]
+    if structured and brute:
+        out += ["kobai's structure-aware numerical gradient (`layered_numerical_gradient_par`, "
+                f"{fmt_time(structured)}) against each brute force:", "",
+                "| brute force | threads | median | brute / structured |", "|---|---|---:|---:|"]
+        for (_, impl, threads), t in sorted(brute, key=lambda kv: (impl_rank(kv[0][1]), kv[0][2] != "default")):
+            out.append(f"| {impl} | {threads} | {fmt_time(t)} | {t / structured:.0f}× |")
+        out.append("")
+    return "\n".join(out)
+
+
+# ---- the header ----------------------------------------------------------------
+
+
+def command_output(argv: list[str], cwd: Path = ROOT) -> str | None:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=60).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+NUMPY_INFO = """
+import json, numpy
+info = {"numpy": numpy.__version__, "blas": None}
+try:
+    from threadpoolctl import threadpool_info
+    blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    info["blas"] = ", ".join(f"{p.get('internal_api')} {p.get('version')} ({p.get('architecture')}, "
+                             f"{p.get('num_threads')} threads, {p.get('threading_layer')})" for p in blas) or None
+except ImportError:
+    pass
+if info["blas"] is None:
+    try:
+        b = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["blas"] = f"{b.get('name')} {b.get('version')} (threadpoolctl not installed)"
+    except Exception:
+        info["blas"] = "unknown"
+print(json.dumps(info))
+"""
+
+
+def header() -> dict:
+    numpy_info = command_output([venv_python(), "-c", NUMPY_INFO])
+    info = json.loads(numpy_info) if numpy_info else {"numpy": "not installed", "blas": "—"}
+    commit = command_output(["git", "rev-parse", "--short", "HEAD"])
+    dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": platform.machine(),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "numpy": info["numpy"],
+        "blas": info["blas"],
+        "python": platform.python_version(),
+        "rustc": command_output(["rustc", "--version"]),
+        "commit": (commit or "unknown") + (" (uncommitted changes)" if dirty else ""),
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def header_text(hd: dict, quick: bool) -> str:
+    load = lambda la: " ".join(f"{v:.2f}" for v in la)  # noqa: E731
+    lines = [
+        f"- date: {hd['date']}; kobai commit {hd['commit']}",
+        f"- machine: {hd['machine']}, {hd['cpu']}, {hd['cores']} cores"
+        + (f" ({hd['cores_usable']} usable)" if hd["cores_usable"] not in (None, hd["cores"]) else ""),
+        f"- NumPy {hd['numpy']}, BLAS: {hd['blas']}; Python {hd['python']}; {hd['rustc']}",
+        f"- load average at start: {load(hd['load_average_start'])}"
+        + (f", at end: {load(hd['load_average_end'])}" if "load_average_end" in hd else ""),
+        "- threads: `default` = the library's own choice (OpenBLAS and rayon: one per core); `1` = "
+        "OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=RAYON_NUM_THREADS=1. kobai's training "
+        "step is serial either way; `kobai-par` is the same brute force on rayon's threads.",
+    ]
+    if quick:
+        lines.append("- **--quick run**: fewer repetitions, no brute-force numerical gradient; a smoke test, "
+                     "not a measurement.")
+    return "\n".join(lines)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer repetitions, skip the brute-force numerical gradient")
+    p.add_argument("--only", help="comma-separated items (or prefixes) to run")
+    p.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_EPOCH_REPEAT", "0")) or None,
+                   help="processes per train_epoch (default 3, --quick 1; env BENCH_EPOCH_REPEAT)")
+    p.add_argument("--out", help="write OUT.md and OUT.json (default bench/results/latest, "
+                                 "or bench/results/partial for --quick/--only)")
+    p.add_argument("--kobai-bench", default=str(BENCH / "kobai-side" / "target" / "release" / "kobai-bench"))
+    p.add_argument("--candle-bin", default=str(BENCH / "candle" / "target" / "release" / "candle-bench"))
+    args = p.parse_args()
+
+    only = [t.strip() for t in args.only.split(",") if t.strip()] if args.only else None
+    if only:
+        unknown = [t for t in only if not any(g.startswith(t) or t.startswith(g) for g in GROUPS)]
+        if unknown:
+            p.error(f"unknown item(s) {', '.join(unknown)}; items: {', '.join(GROUPS)}")
+    h = Harness(quick=args.quick, epoch_repeat=args.repeat or (1 if args.quick else 3),
+                notebook_repeat=2 if args.quick else 5)
+    hd = header()
+    if hd["load_average_start"][0] > max(0.5, 0.1 * (hd["cores"] or 1)):
+        h.note(f"the machine is busy (load average {hd['load_average_start'][0]:.2f}): the medians will be "
+               "noisy, and multi-threaded BLAS on a busy machine can be many times slower than one thread")
+    if not Path(DATA_DIR).exists():
+        h.note(f"{DATA_DIR} is missing (apt-get install dataset-fashion-mnist): the training items will fail")
+
+    all_peers = peers(args)
+    reported_missing = set()
+    for group in GROUPS:
+        if not selected(only, group):
+            continue
+        if group == "numgrad_bruteforce" and args.quick:
+            h.note("--quick: numgrad_bruteforce skipped")
+            continue
+        if group == "notebook":
+            run_notebook(h)
+            continue
+        for peer in all_peers:
+            if group not in peer.commands:
+                continue
+            if peer.missing:
+                if peer.missing not in reported_missing:
+                    h.note(peer.missing)
+                    reported_missing.add(peer.missing)
+                continue
+            if group == "train_epoch":
+                run_epoch(h, peer)
+            else:
+                run_peer(h, peer, group)
+    hd["load_average_end"] = os.getloadavg()
+
+    title = "# kobai side by side"
+    md = "\n\n".join(part for part in [
+        title,
+        header_text(hd, args.quick),
+        "`kobai / this` is the ratio of medians: below 1, kobai is faster than that row.",
+        table(h.rows),
+        derived(h.rows),
+        ("Notes:\n\n" + "\n".join(f"- {n}" for n in h.notes)) if h.notes else "",
+    ] if part) + "\n"
+    print()
+    print(md)
+
+    full = not args.quick and only is None
+    prefix = Path(args.out) if args.out else RESULTS / ("latest" if full else "partial")
+    raw = {"header": hd, "quick": args.quick, "only": only, "rows": h.rows, "notes": h.notes}
+    write_atomic(prefix.with_suffix(".md"), md)
+    write_atomic(prefix.with_suffix(".json"), json.dumps(raw, indent=1) + "\n")
+    print(f"wrote {prefix.with_suffix('.md')} and {prefix.with_suffix('.json')}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
