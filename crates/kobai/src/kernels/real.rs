@@ -35,6 +35,9 @@ pub(crate) trait Real:
     /// Lane-wise `a * b + c` with one rounding.
     #[cfg(target_arch = "x86_64")]
     fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector;
+    /// Lane-wise `a + b`.
+    #[cfg(target_arch = "x86_64")]
+    fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector;
 }
 
 impl Real for f32 {
@@ -68,6 +71,11 @@ impl Real for f32 {
     fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
         simd.mul_add_f32x8(a, b, c)
     }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector {
+        simd.add_f32x8(a, b)
+    }
 }
 
 impl Real for f64 {
@@ -100,5 +108,10 @@ impl Real for f64 {
     #[inline(always)]
     fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
         simd.mul_add_f64x4(a, b, c)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector {
+        simd.add_f64x4(a, b)
     }
 }

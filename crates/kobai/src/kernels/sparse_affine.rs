@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayRef2};
 #[cfg(target_arch = "x86_64")]
 use pulp::{bytemuck, x86::V3};
 
-use crate::kernels::{Real, SparseRows};
+use crate::kernels::{Real, SparseColumns, SparseRows};
 
 /// A dense row-major matrix whose rows are padded with zeros to a whole
 /// number of SIMD vectors.
@@ -83,14 +83,20 @@ impl<T: Real> PaddedMatrix<T> {
     }
 }
 
-/// Sparse work above which the kernels split over two threads (multiply-adds).
+/// Multiply-adds above which the kernels split over two threads. Waking a
+/// second thread costs tens of microseconds on a small virtual machine, more
+/// than it saves on the book's batch (100 × 784, hidden 50: 2 million).
 #[cfg(feature = "parallel")]
-const PARALLEL_WORK: usize = 1 << 18;
+const PARALLEL_WORK: usize = 1 << 24;
 
 /// `out[s] = bias + Σₖ x[s, k] · w[k]` for every row `s` of `x`: the affine
 /// layer's forward pass. `bias` has `w.stride()` elements; `out` must be
-/// `x.rows() × w.stride()`. Each output element is one chain of fused
-/// multiply-adds in ascending `k`, so threads and vector width don't change it.
+/// `x.rows() × w.stride()`.
+///
+/// Each output element is the sum of two chains of fused multiply-adds, over
+/// the row's even-numbered and odd-numbered non-zero entries (two chains keep
+/// the FMA units busy), `(bias + even) + odd`: the same order on every CPU,
+/// vector width and thread count.
 pub(crate) fn sparse_affine_forward<T: Real>(
     x: &SparseRows<T>,
     w: &PaddedMatrix<T>,
@@ -115,22 +121,20 @@ pub(crate) fn sparse_affine_forward<T: Real>(
     forward_rows(x, w, bias, 0, out.as_mut_slice());
 }
 
-/// `dw = xᵀ · dz`: the affine layer's weight gradient. `dz` is
-/// `x.rows() × stride`, `dw` is `x.width() × stride`. Each element sums over
-/// the rows of `x` in order, so threads and vector width don't change it.
+/// `dw = xᵀ · dz`: the affine layer's weight gradient, from `x` by columns.
+/// `dz` is `rows × stride`, `dw` is `x.width() × stride`. Each element is
+/// `even + odd`, two chains of fused multiply-adds over the column's
+/// even- and odd-numbered entries (rows ascending): the same order on every
+/// CPU, vector width and thread count.
 pub(crate) fn sparse_transpose_product<T: Real>(
-    x: &SparseRows<T>,
+    x: &SparseColumns<T>,
     dz: &PaddedMatrix<T>,
     dw: &mut PaddedMatrix<T>,
 ) {
-    debug_assert_eq!(
-        (dz.rows(), dw.rows(), dw.stride()),
-        (x.rows(), x.width(), dz.stride())
-    );
-    dw.as_mut_slice().fill(T::default());
+    debug_assert_eq!((dw.rows(), dw.stride()), (x.width(), dz.stride()));
     let stride = dz.stride();
     #[cfg(feature = "parallel")]
-    if x.nonzeros() * stride >= PARALLEL_WORK && x.width() >= 2 {
+    if dz.rows() * x.width() * stride / 2 >= PARALLEL_WORK && x.width() >= 2 {
         let half = x.width() / 2;
         let (top, bottom) = dw.as_mut_slice().split_at_mut(half * stride);
         rayon::join(
@@ -142,7 +146,7 @@ pub(crate) fn sparse_transpose_product<T: Real>(
     transpose_rows(x, dz, 0, dw.as_mut_slice());
 }
 
-/// The rows of `out` starting at row `first` of `x`.
+/// The rows of `out`, starting at row `first` of `x`.
 fn forward_rows<T: Real>(
     x: &SparseRows<T>,
     w: &PaddedMatrix<T>,
@@ -152,57 +156,145 @@ fn forward_rows<T: Real>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = V3::try_new() {
-        simd.vectorize(|| forward_rows_avx2(simd, x, w, bias, first, out));
+        simd.vectorize(ForwardAvx2 {
+            simd,
+            x,
+            w,
+            bias,
+            first,
+            out,
+        });
         return;
     }
     let stride = w.stride();
+    let mut odd = vec![T::zero(); stride];
     for (i, out) in out.chunks_exact_mut(stride).enumerate() {
         out.copy_from_slice(bias);
+        odd.fill(T::zero());
         let (cols, values) = x.row(first + i);
-        for (&k, &v) in cols.iter().zip(values) {
+        for (n, (&k, &v)) in cols.iter().zip(values).enumerate() {
             let w_row = &w.as_slice()[k as usize * stride..][..stride];
-            for (o, &wv) in out.iter_mut().zip(w_row) {
-                *o = v.fma(wv, *o);
+            let acc: &mut [T] = if n % 2 == 0 { out } else { &mut odd };
+            for (a, &wv) in acc.iter_mut().zip(w_row) {
+                *a = v.fma(wv, *a);
             }
         }
+        out.iter_mut().zip(&odd).for_each(|(o, &d)| *o = *o + d);
     }
 }
 
-/// The rows `first..` of `xᵀ · dz` that `out` holds.
-fn transpose_rows<T: Real>(x: &SparseRows<T>, dz: &PaddedMatrix<T>, first: usize, out: &mut [T]) {
+/// Rows `first..` of `xᵀ · dz`, as many as `out` holds.
+fn transpose_rows<T: Real>(
+    x: &SparseColumns<T>,
+    dz: &PaddedMatrix<T>,
+    first: usize,
+    out: &mut [T],
+) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = V3::try_new() {
-        simd.vectorize(|| transpose_rows_avx2(simd, x, dz, first, out));
+        simd.vectorize(TransposeAvx2 {
+            simd,
+            x,
+            dz,
+            first,
+            out,
+        });
         return;
     }
     let stride = dz.stride();
-    let last = first + out.len() / stride;
-    for s in 0..x.rows() {
-        let d = &dz.as_slice()[s * stride..][..stride];
-        for (&k, &v) in in_range(x.row(s), first, last) {
-            let row = &mut out[(k as usize - first) * stride..][..stride];
-            for (o, &dv) in row.iter_mut().zip(d) {
-                *o = v.fma(dv, *o);
+    let mut odd = vec![T::zero(); stride];
+    for (i, out) in out.chunks_exact_mut(stride).enumerate() {
+        out.fill(T::zero());
+        odd.fill(T::zero());
+        let (rows, values) = x.column(first + i);
+        for (n, (&r, &v)) in rows.iter().zip(values).enumerate() {
+            let d = &dz.as_slice()[r as usize * stride..][..stride];
+            let acc: &mut [T] = if n % 2 == 0 { out } else { &mut odd };
+            for (a, &dv) in acc.iter_mut().zip(d) {
+                *a = v.fma(dv, *a);
             }
         }
+        out.iter_mut().zip(&odd).for_each(|(o, &d)| *o = *o + d);
     }
 }
 
-/// The entries of a sparse row whose column lies in `first..last`.
-#[inline(always)]
-fn in_range<'a, T>(
-    (cols, values): (&'a [u32], &'a [T]),
+/// [`forward_rows_avx2`]'s arguments, as a call that `V3::vectorize` inlines
+/// into its AVX2 + FMA function (a closure may stay out of line, and its
+/// intrinsics then become function calls: measured 20× slower).
+#[cfg(target_arch = "x86_64")]
+struct ForwardAvx2<'a, T> {
+    simd: V3,
+    x: &'a SparseRows<T>,
+    w: &'a PaddedMatrix<T>,
+    bias: &'a [T],
     first: usize,
-    last: usize,
-) -> impl Iterator<Item = (&'a u32, &'a T)> {
-    let lo = cols.partition_point(|&k| (k as usize) < first);
-    let hi = cols.partition_point(|&k| (k as usize) < last);
-    cols[lo..hi].iter().zip(&values[lo..hi])
+    out: &'a mut [T],
 }
 
-/// Accumulators kept in registers: up to 8 vectors of a row at a time.
 #[cfg(target_arch = "x86_64")]
-const BLOCK: usize = 8;
+impl<T: Real> pulp::NullaryFnOnce for ForwardAvx2<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call(self) {
+        forward_rows_avx2(self.simd, self.x, self.w, self.bias, self.first, self.out);
+    }
+}
+
+/// [`transpose_rows_avx2`]'s arguments, as [`ForwardAvx2`].
+#[cfg(target_arch = "x86_64")]
+struct TransposeAvx2<'a, T> {
+    simd: V3,
+    x: &'a SparseColumns<T>,
+    dz: &'a PaddedMatrix<T>,
+    first: usize,
+    out: &'a mut [T],
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<T: Real> pulp::NullaryFnOnce for TransposeAvx2<'_, T> {
+    type Output = ();
+
+    #[inline(always)]
+    fn call(self) {
+        transpose_rows_avx2(self.simd, self.x, self.dz, self.first, self.out);
+    }
+}
+
+/// Vectors of a row held in registers at a time: two chains of 7 accumulators
+/// and two broadcast values fill AVX2's 16 registers.
+#[cfg(target_arch = "x86_64")]
+const BLOCK: usize = 7;
+
+/// Calls `$kernel::<T, B>($args, $out)` with `B` the block width, 1 to 7.
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_block {
+    ($block:expr, $kernel:ident, $args:expr, $out:expr) => {
+        match $block {
+            1 => $kernel::<T, 1>($args, $out),
+            2 => $kernel::<T, 2>($args, $out),
+            3 => $kernel::<T, 3>($args, $out),
+            4 => $kernel::<T, 4>($args, $out),
+            5 => $kernel::<T, 5>($args, $out),
+            6 => $kernel::<T, 6>($args, $out),
+            _ => $kernel::<T, BLOCK>($args, $out),
+        }
+    };
+}
+
+/// What a block kernel needs: the SIMD token, the sparse operand's entries
+/// (row `first + i` or column `first + i`) as a function, the dense operand,
+/// an optional starting row (the bias), the block's first vector and the
+/// vectors per row.
+#[cfg(target_arch = "x86_64")]
+struct BlockArgs<'a, T: Real, E> {
+    simd: V3,
+    entries: E,
+    dense: &'a [T::Vector],
+    init: Option<&'a [T::Vector]>,
+    start: usize,
+    vectors: usize,
+}
 
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
@@ -214,70 +306,23 @@ fn forward_rows_avx2<T: Real>(
     first: usize,
     out: &mut [T],
 ) {
-    let w: &[T::Vector] = bytemuck::cast_slice(w.as_slice());
+    let dense: &[T::Vector] = bytemuck::cast_slice(w.as_slice());
     let bias: &[T::Vector] = bytemuck::cast_slice(bias);
     let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
     let vectors = bias.len();
     let mut start = 0;
     while start < vectors {
         let block = (vectors - start).min(BLOCK);
-        let args = (simd, x, w, bias, first, start, vectors);
-        match block {
-            1 => forward_block::<T, 1>(args, out),
-            2 => forward_block::<T, 2>(args, out),
-            3 => forward_block::<T, 3>(args, out),
-            4 => forward_block::<T, 4>(args, out),
-            5 => forward_block::<T, 5>(args, out),
-            6 => forward_block::<T, 6>(args, out),
-            7 => forward_block::<T, 7>(args, out),
-            _ => forward_block::<T, BLOCK>(args, out),
-        }
+        let args = BlockArgs {
+            simd,
+            entries: |i: usize| x.row(first + i),
+            dense,
+            init: Some(bias),
+            start,
+            vectors,
+        };
+        by_block!(block, two_chain_block, args, out);
         start += block;
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-type BlockArgs<'a, T> = (
-    V3,
-    &'a SparseRows<T>,
-    &'a [<T as Real>::Vector],
-    &'a [<T as Real>::Vector],
-    usize,
-    usize,
-    usize,
-);
-
-#[cfg(target_arch = "x86_64")]
-type TransposeArgs<'a, T> = (
-    V3,
-    &'a SparseRows<T>,
-    &'a [<T as Real>::Vector],
-    usize,
-    usize,
-    usize,
-    usize,
-);
-
-/// Vectors `start..start + B` of every output row, held in registers while
-/// the row's non-zero inputs stream past.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn forward_block<T: Real, const B: usize>(
-    (simd, x, w, bias, first, start, vectors): BlockArgs<'_, T>,
-    out: &mut [T::Vector],
-) {
-    for (i, out_row) in out.chunks_exact_mut(vectors).enumerate() {
-        let mut acc = [T::splat(simd, T::default()); B];
-        acc.copy_from_slice(&bias[start..start + B]);
-        let (cols, values) = x.row(first + i);
-        for (&k, &v) in cols.iter().zip(values) {
-            let w_row = &w[k as usize * vectors + start..][..B];
-            let v = T::splat(simd, v);
-            for (a, &wv) in acc.iter_mut().zip(w_row) {
-                *a = T::vfma(simd, v, wv, *a);
-            }
-        }
-        out_row[start..start + B].copy_from_slice(&acc);
     }
 }
 
@@ -285,53 +330,78 @@ fn forward_block<T: Real, const B: usize>(
 #[inline(always)]
 fn transpose_rows_avx2<T: Real>(
     simd: V3,
-    x: &SparseRows<T>,
+    x: &SparseColumns<T>,
     dz: &PaddedMatrix<T>,
     first: usize,
     out: &mut [T],
 ) {
     let vectors = dz.stride() / T::LANES;
-    let last = first + out.len() / dz.stride();
-    let dz: &[T::Vector] = bytemuck::cast_slice(dz.as_slice());
+    let dense: &[T::Vector] = bytemuck::cast_slice(dz.as_slice());
     let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
     let mut start = 0;
     while start < vectors {
         let block = (vectors - start).min(BLOCK);
-        let args: TransposeArgs<'_, T> = (simd, x, dz, first, last, start, vectors);
-        match block {
-            1 => transpose_block::<T, 1>(args, out),
-            2 => transpose_block::<T, 2>(args, out),
-            3 => transpose_block::<T, 3>(args, out),
-            4 => transpose_block::<T, 4>(args, out),
-            5 => transpose_block::<T, 5>(args, out),
-            6 => transpose_block::<T, 6>(args, out),
-            7 => transpose_block::<T, 7>(args, out),
-            _ => transpose_block::<T, BLOCK>(args, out),
-        }
+        let args = BlockArgs {
+            simd,
+            entries: |i: usize| x.column(first + i),
+            dense,
+            init: None,
+            start,
+            vectors,
+        };
+        by_block!(block, two_chain_block, args, out);
         start += block;
     }
 }
 
-/// Vectors `start..start + B` of `xᵀ · dz`: each row of `dz` is held in
-/// registers while its sample's non-zero inputs add it to their rows.
+/// Vectors `start..start + B` of every output row `i`: the sum over the
+/// entries `(j, v)` of `entries(i)` of `v · dense[j]`, in two register
+/// chains (even- and odd-numbered entries) added at the end.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn transpose_block<T: Real, const B: usize>(
-    (simd, x, dz, first, last, start, vectors): TransposeArgs<'_, T>,
+fn two_chain_block<'a, T: Real, const B: usize>(
+    args: BlockArgs<'a, T, impl Fn(usize) -> (&'a [u32], &'a [T])>,
     out: &mut [T::Vector],
 ) {
-    for (s, dz_row) in dz.chunks_exact(vectors).enumerate() {
-        let mut d = [T::splat(simd, T::default()); B];
-        d.copy_from_slice(&dz_row[start..start + B]);
-        for (&k, &v) in in_range(x.row(s), first, last) {
-            let offset = (k as usize - first) * vectors + start;
-            let Some(row) = out.get_mut(offset..offset + B) else {
-                continue;
-            };
-            let v = T::splat(simd, v);
-            for (o, &dv) in row.iter_mut().zip(&d) {
-                *o = T::vfma(simd, v, dv, *o);
+    let BlockArgs {
+        simd,
+        entries,
+        dense,
+        init,
+        start,
+        vectors,
+    } = args;
+    let zero = T::splat(simd, T::zero());
+    for (i, out_row) in out.chunks_exact_mut(vectors).enumerate() {
+        let mut even = [zero; B];
+        if let Some(init) = init {
+            even.copy_from_slice(&init[start..start + B]);
+        }
+        let mut odd = [zero; B];
+        let (index, values) = entries(i);
+        let mut pairs = index.chunks_exact(2).zip(values.chunks_exact(2));
+        for (j, v) in pairs.by_ref() {
+            let (row0, row1) = (
+                &dense[j[0] as usize * vectors + start..][..B],
+                &dense[j[1] as usize * vectors + start..][..B],
+            );
+            let (v0, v1) = (T::splat(simd, v[0]), T::splat(simd, v[1]));
+            for b in 0..B {
+                even[b] = T::vfma(simd, v0, row0[b], even[b]);
+                odd[b] = T::vfma(simd, v1, row1[b], odd[b]);
             }
+        }
+        if let (Some(&j), Some(&v)) = (index.last(), values.last())
+            && index.len() % 2 == 1
+        {
+            let row = &dense[j as usize * vectors + start..][..B];
+            let v = T::splat(simd, v);
+            for b in 0..B {
+                even[b] = T::vfma(simd, v, row[b], even[b]);
+            }
+        }
+        for b in 0..B {
+            out_row[start + b] = T::vadd(simd, even[b], odd[b]);
         }
     }
 }
@@ -374,7 +444,9 @@ mod tests {
 
         let dzp = PaddedMatrix::<T>::from_f64(&dz);
         let mut dw = PaddedMatrix::zeros(p, h);
-        sparse_transpose_product(&rows, &dzp, &mut dw);
+        let mut columns = SparseColumns::default();
+        columns.fill_from_rows(&rows);
+        sparse_transpose_product(&columns, &dzp, &mut dw);
         let expected = x.t().dot(&dz);
         assert!(
             (&dw.to_f64() - &expected)
@@ -397,34 +469,69 @@ mod tests {
 
     #[test]
     fn the_scalar_order_is_the_vector_order() {
-        // Scalar fused multiply-adds in the kernels' order give the same bits.
+        // Two chains of scalar fused multiply-adds, even- and odd-numbered
+        // entries, added at the end: the same bits as the kernels.
         let (n, p, h) = (9, 33, 13);
         let x = sample(n, p, 4);
         let w = sample(p, h, 5);
+        let dz = sample(n, h, 9);
         let rows = SparseRows::<f32>::from_dense("x", &x).expect("finite");
         let wp = PaddedMatrix::<f32>::from_f64(&w);
         let bias = vec![0.25f32; wp.stride()];
         let mut out = PaddedMatrix::zeros(n, h);
         sparse_affine_forward(&rows, &wp, &bias, &mut out);
+        let two_chains = |init: f32, terms: &[(f32, f32)]| {
+            let (mut even, mut odd) = (init, 0.0f32);
+            for (i, &(a, b)) in terms.iter().enumerate() {
+                if i % 2 == 0 {
+                    even = a.mul_add(b, even);
+                } else {
+                    odd = a.mul_add(b, odd);
+                }
+            }
+            even + odd
+        };
         for s in 0..n {
             for j in 0..h {
-                let mut acc = 0.25f32;
-                for k in 0..p {
-                    if x[[s, k]] != 0.0 {
-                        acc = (x[[s, k]] as f32).mul_add(w[[k, j]] as f32, acc);
-                    }
-                }
-                assert_eq!(acc.to_bits(), out.as_slice()[s * wp.stride() + j].to_bits());
+                let terms: Vec<(f32, f32)> = (0..p)
+                    .filter(|&k| x[[s, k]] != 0.0)
+                    .map(|k| (x[[s, k]] as f32, w[[k, j]] as f32))
+                    .collect();
+                let expected = two_chains(0.25, &terms);
+                assert_eq!(
+                    expected.to_bits(),
+                    out.as_slice()[s * wp.stride() + j].to_bits()
+                );
+            }
+        }
+        let mut columns = SparseColumns::default();
+        columns.fill_from_rows(&rows);
+        let dzp = PaddedMatrix::<f32>::from_f64(&dz);
+        let mut dw = PaddedMatrix::zeros(p, h);
+        sparse_transpose_product(&columns, &dzp, &mut dw);
+        for k in 0..p {
+            for j in 0..h {
+                let terms: Vec<(f32, f32)> = (0..n)
+                    .filter(|&s| x[[s, k]] != 0.0)
+                    .map(|s| (x[[s, k]] as f32, dz[[s, j]] as f32))
+                    .collect();
+                let expected = two_chains(0.0, &terms);
+                assert_eq!(
+                    expected.to_bits(),
+                    dw.as_slice()[k * wp.stride() + j].to_bits()
+                );
             }
         }
     }
 
     #[test]
     fn threads_do_not_change_a_bit() {
-        // 100 × 784 at half zeros is above the threshold for two threads.
-        let (n, p, h) = (100, 784, 50);
+        // 1000 × 784 at half zeros, hidden 50: above the threshold for two threads.
+        let (n, p, h) = (1000, 784, 50);
         let x = sample(n, p, 6);
         let rows = SparseRows::<f32>::from_dense("x", &x).expect("finite");
+        let mut columns = SparseColumns::default();
+        columns.fill_from_rows(&rows);
         let w = PaddedMatrix::<f32>::from_f64(&sample(p, h, 7));
         let dz = PaddedMatrix::<f32>::from_f64(&sample(n, h, 8));
         let bias = vec![0.5f32; w.stride()];
@@ -433,8 +540,8 @@ mod tests {
         forward_rows(&rows, &w, &bias, 0, whole.as_mut_slice());
         assert_eq!(bits(split.as_slice()), bits(whole.as_slice()));
         let (mut split, mut whole) = (PaddedMatrix::zeros(p, h), PaddedMatrix::zeros(p, h));
-        sparse_transpose_product(&rows, &dz, &mut split);
-        transpose_rows(&rows, &dz, 0, whole.as_mut_slice());
+        sparse_transpose_product(&columns, &dz, &mut split);
+        transpose_rows(&columns, &dz, 0, whole.as_mut_slice());
         assert_eq!(bits(split.as_slice()), bits(whole.as_slice()));
     }
 

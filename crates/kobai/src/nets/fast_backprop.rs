@@ -33,6 +33,7 @@ fn gradient_in<T: Real>(
     t: &Targets<'_>,
     Workspace {
         x: rows,
+        x_columns,
         w1,
         h,
         da1,
@@ -95,7 +96,8 @@ fn gradient_in<T: Real>(
 
     // First layer's gradients; its input gradient is never needed.
     dw1.reshape(net.w1.nrows(), hidden);
-    sparse_transpose_product(rows, da1, dw1);
+    x_columns.fill_from_rows(rows);
+    sparse_transpose_product(x_columns, da1, dw1);
     let mut db1 = vec![T::zero(); stride];
     for row in da1.as_slice().chunks_exact(stride) {
         db1.iter_mut().zip(row).for_each(|(d, &v)| *d = *d + v);

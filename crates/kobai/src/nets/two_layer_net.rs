@@ -28,10 +28,11 @@ pub enum Activation {
 ///
 /// The fused engines skip the input's zeros in the first layer (an MNIST
 /// batch is about half zeros), never form the first layer's input gradient,
-/// and split the two big products over two threads with the `parallel`
-/// feature — bit-identical to one thread. Their results differ from
-/// [`Compute::Layers`] only by rounding: about 1e-15 relative in `f64`,
-/// 1e-6 in `f32`.
+/// reuse their buffers from step to step, and split the two big products
+/// over two threads (with the `parallel` feature) only when they are large
+/// enough to pay for it — bit-identical to one thread either way. Their
+/// results differ from [`Compute::Layers`] only by rounding: about 1e-15
+/// relative in `f64`, 1e-6 in `f32`.
 ///
 /// ```
 /// use kobai::nets::Compute;
