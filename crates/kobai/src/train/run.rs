@@ -91,7 +91,7 @@ fn evaluate<M: Backprop>(
     train: &Dataset,
     test: Option<&Dataset>,
 ) -> Result<EpochReport> {
-    let accuracy = |d: &Dataset| model.accuracy(d.images(), &Targets::from(d.labels()));
+    let accuracy = |d: &Dataset| model.accuracy(&d.images(), &Targets::from(d.labels()));
     Ok(EpochReport {
         epoch,
         iteration,
