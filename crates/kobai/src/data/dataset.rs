@@ -253,6 +253,11 @@ impl Dataset {
         self.images.bytes()
     }
 
+    /// Every feature value as `f64`, row after row, without building the matrix.
+    pub(crate) fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.images.values()
+    }
+
     /// The class labels, one per sample.
     ///
     /// ```
