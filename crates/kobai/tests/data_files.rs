@@ -219,6 +219,121 @@ fn load_mnist_dir_reads_raw_and_gz_and_prefers_raw() {
 }
 
 #[test]
+fn idx_data_is_held_as_bytes_and_converted_bit_for_bit() {
+    let dir = TempDir::new("bytes");
+    let d = &dir.0;
+    let pixels: Vec<u8> = (0..=255)
+        .chain((0..=255).rev())
+        .chain([0, 1, 127, 128])
+        .collect();
+    let samples = pixels.len() / 4; // 129 images of 2×2
+    let labels: Vec<u8> = (0..samples).map(|i| (i % 10) as u8).collect();
+    write_idx_u8(
+        &d.join("train-images-idx3-ubyte"),
+        &[samples, 2, 2],
+        &pixels,
+    )
+    .unwrap();
+    write_idx_u8(&d.join("train-labels-idx1-ubyte.gz"), &[samples], &labels).unwrap();
+    write_idx_u8(
+        &d.join("t10k-images-idx3-ubyte.gz"),
+        &[1, 2, 2],
+        &pixels[..4],
+    )
+    .unwrap();
+    write_idx_u8(&d.join("t10k-labels-idx1-ubyte"), &[1], &labels[..1]).unwrap();
+    let (train, test) = load_mnist_dir(d).unwrap();
+    let from_idx = Dataset::from_idx(
+        &d.join("train-images-idx3-ubyte"),
+        &d.join("train-labels-idx1-ubyte.gz"),
+        10,
+    )
+    .unwrap();
+    assert_eq!(from_idx, train);
+    for data in [&train, &test, &from_idx] {
+        let (bytes, divisor) = data.pixel_bytes().expect("IDX data is held as bytes");
+        assert_eq!((bytes.dim(), divisor), ((data.len(), 4), 255.0));
+    }
+    // What the loaders stored before they kept bytes: every pixel as f64 / 255.
+    let old = ndarray::Array2::from_shape_vec(
+        (samples, 4),
+        pixels.iter().map(|&b| f64::from(b) / 255.0).collect(),
+    )
+    .unwrap();
+    let floats = Dataset::new(old.clone(), train.labels().clone(), 10).unwrap();
+    assert!(floats.pixel_bytes().is_none());
+    let bits = |a: &ndarray::Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&train.images().to_owned()), bits(&old));
+    assert_eq!(bits(&floats.images().to_owned()), bits(&old));
+    assert_eq!(train, floats); // equal values, however stored
+    let indices = [128, 0, 63, 63, 64, 5];
+    let (x, t) = train.batch(&indices).unwrap();
+    let (x_old, t_old) = floats.batch(&indices).unwrap();
+    assert_eq!((bits(&x), t), (bits(&x_old), t_old));
+    // Subsets and splits keep the storage, and the values.
+    let (part, rest) = train.split(0.25, 9).unwrap();
+    let (part_old, rest_old) = floats.split(0.25, 9).unwrap();
+    assert!(part.pixel_bytes().is_some() && rest.pixel_bytes().is_some());
+    assert!(part_old.pixel_bytes().is_none());
+    assert_eq!(
+        bits(&part.images().to_owned()),
+        bits(&part_old.images().to_owned())
+    );
+    assert_eq!((part, rest), (part_old, rest_old));
+    assert!(train.subset(&[3, 1]).unwrap().pixel_bytes().is_some());
+}
+
+#[test]
+fn from_bytes_checks_as_new_does() {
+    use ndarray::{Array1, Array2, array};
+    let err = |r: Result<Dataset, KobaiError>| r.unwrap_err().to_string();
+    assert_eq!(
+        err(Dataset::from_bytes(array![[0], [1]], 255.0, array![0], 2)),
+        err(Dataset::new(array![[0.0], [1.0]], array![0], 2))
+    );
+    assert!(matches!(
+        Dataset::from_bytes(array![[0], [1]], 255.0, array![0, 3], 3),
+        Err(KobaiError::LabelOutOfRange {
+            label: 3,
+            row: 1,
+            classes: 3
+        })
+    ));
+    assert!(matches!(
+        Dataset::from_bytes(Array2::zeros((0, 3)), 255.0, Array1::zeros(0), 2),
+        Err(KobaiError::Empty { .. })
+    ));
+    assert!(matches!(
+        Dataset::from_bytes(array![[0]], 255.0, array![0], 0),
+        Err(KobaiError::Hyperparameter {
+            name: "classes",
+            ..
+        })
+    ));
+    for divisor in [0.0, -255.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            Dataset::from_bytes(array![[0]], divisor, array![0], 1),
+            Err(KobaiError::Hyperparameter {
+                name: "divisor",
+                ..
+            })
+        ));
+    }
+    // 200 / 5e-324 overflows: a feature would be infinite.
+    let tiny = f64::from_bits(1);
+    assert_eq!(
+        err(Dataset::from_bytes(
+            array![[0, 0], [0, 200]],
+            tiny,
+            array![0, 0],
+            1
+        )),
+        "images is inf at index [1, 1]; expected a finite number"
+    );
+    assert!(Dataset::from_bytes(array![[0, 0], [0, 0]], tiny, array![0, 0], 1).is_ok());
+}
+
+#[test]
 fn labels_and_images_with_different_counts_are_an_error() {
     let dir = TempDir::new("counts");
     let images = dir.0.join("x");
@@ -473,7 +588,9 @@ fn loads_a_real_mnist_dir() {
     assert_eq!((train.features(), test.features()), (784, 784));
     assert_eq!(train.classes(), 10);
     for d in [&train, &test] {
-        assert!(d.images().iter().all(|v| (0.0..=1.0).contains(v)));
+        // Held as bytes over 255: every feature is in [0, 1].
+        let (_, divisor) = d.pixel_bytes().expect("held as bytes");
+        assert_eq!(divisor, 255.0);
         for class in 0..10 {
             assert!(
                 d.labels().iter().any(|&l| l == class),

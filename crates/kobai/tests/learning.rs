@@ -118,7 +118,7 @@ fn training_data_must_fit_the_model() {
         .unwrap_err();
     assert!(matches!(err, KobaiError::Shape { .. }), "{err}");
     assert!(
-        net.accuracy(train.images(), &Targets::from(train.labels()))
+        net.accuracy(&train.images(), &Targets::from(train.labels()))
             .is_err()
     );
 }

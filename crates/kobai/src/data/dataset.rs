@@ -2,21 +2,34 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::check;
 use crate::data::batches::permutation;
+use crate::data::features::{Features, scale};
 use crate::data::idx::{IdxArray, read_idx_u8};
 use crate::error::{KobaiError, Result};
 
 /// The number of classes of MNIST and Fashion-MNIST.
 pub const MNIST_CLASSES: usize = 10;
 
+/// What IDX pixels are divided by, to scale them to `[0, 1]`.
+const IDX_DIVISOR: f64 = 255.0;
+
 /// Samples as rows of features, with one class label each.
 ///
 /// The fields are checked once, by the constructors, and private after that:
 /// every `Dataset` has at least one sample and one feature, as many labels as
 /// samples, every label below `classes`, and only finite features.
+///
+/// The features are stored either as `f64` ([`Dataset::new`]) or as bytes with
+/// a divisor, each feature being `byte / divisor` ([`Dataset::from_bytes`],
+/// and the IDX loaders [`Dataset::from_idx`] and [`load_mnist_dir`]). Bytes
+/// take an eighth of the memory: Fashion-MNIST's 60 000 training images of 784
+/// pixels hold 47 MB instead of 376 MB of `f64` (or 188 MB of NumPy's
+/// `float32`). Either way the same `f64` values come out, bit for bit, of
+/// [`Dataset::batch`] and [`Dataset::images`], and two datasets are equal
+/// (`==`) when their values and labels are, however stored.
 ///
 /// ```
 /// use kobai::data::Dataset;
@@ -31,7 +44,7 @@ pub const MNIST_CLASSES: usize = 10;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    images: Array2<f64>,
+    images: Features,
     labels: Array1<usize>,
     classes: usize,
 }
@@ -55,43 +68,69 @@ impl Dataset {
     /// assert!(Dataset::new(array![[0.0], [1.0]], array![0], 3).is_err());
     /// ```
     pub fn new(images: Array2<f64>, labels: Array1<usize>, classes: usize) -> Result<Self> {
-        if classes == 0 {
-            return Err(KobaiError::Hyperparameter {
-                name: "classes",
-                value: "0".into(),
-                expected: "at least 1",
-            });
-        }
-        check::non_empty("images", &images)?;
-        if labels.len() != images.nrows() {
-            return Err(KobaiError::Shape {
-                what: "labels".into(),
-                expected: format!(
-                    "expected one label for each of the {} samples",
-                    images.nrows()
-                ),
-                found: labels.shape().to_vec(),
-            });
-        }
-        if let Some((row, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
-            return Err(KobaiError::LabelOutOfRange {
-                label,
-                row,
-                classes,
-            });
-        }
+        check_labels(images.dim(), &labels, classes)?;
         check::finite("images", &images)?;
         Ok(Dataset {
-            images,
+            images: Features::Floats(images),
+            labels,
+            classes,
+        })
+    }
+
+    /// A dataset of byte `pixels` (one sample per row) whose features are
+    /// `f64::from(byte) / divisor`, and their `labels`. It holds the bytes, an
+    /// eighth of the memory of [`Dataset::new`]'s `f64`, and converts rows when
+    /// they are asked for ([`Dataset::batch`]); [`Dataset::pixel_bytes`] gives
+    /// the bytes back.
+    ///
+    /// # Errors
+    /// [`KobaiError::Hyperparameter`] if `divisor` is not finite and above 0;
+    /// then those of [`Dataset::new`], in its order ([`KobaiError::NonFinite`]
+    /// if a byte divided by a tiny `divisor` overflows).
+    ///
+    /// ```
+    /// use kobai::data::Dataset;
+    /// use ndarray::array;
+    ///
+    /// let data = Dataset::from_bytes(array![[0, 255], [51, 102]], 255.0, array![1, 0], 2)?;
+    /// let (x, t) = data.batch(&[1])?;
+    /// assert_eq!((x, t), (array![[0.2, 0.4]], array![0]));
+    /// assert_eq!(data.pixel_bytes().map(|(_, divisor)| divisor), Some(255.0));
+    /// assert!(Dataset::from_bytes(array![[0]], 0.0, array![0], 1).is_err());
+    /// assert!(Dataset::from_bytes(array![[0]], 255.0, array![1], 1).is_err());
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn from_bytes(
+        pixels: Array2<u8>,
+        divisor: f64,
+        labels: Array1<usize>,
+        classes: usize,
+    ) -> Result<Self> {
+        check::positive("divisor", divisor)?;
+        check_labels(pixels.dim(), &labels, classes)?;
+        // `scale` grows with the byte, so only the largest can overflow.
+        let largest = pixels.iter().copied().max().unwrap_or(0);
+        if !scale(largest, divisor).is_finite() {
+            let first = pixels
+                .indexed_iter()
+                .find(|(_, b)| !scale(**b, divisor).is_finite());
+            if let Some(((row, column), &b)) = first {
+                let at = || format!("index {}", check::index_text(&[row, column]));
+                check::finite_scalar("images", at, scale(b, divisor))?;
+            }
+        }
+        Ok(Dataset {
+            images: Features::Bytes { pixels, divisor },
             labels,
             classes,
         })
     }
 
     /// Reads an IDX images file and an IDX labels file (raw or `.gz`, see
-    /// [`read_idx_u8`]), scaling pixels to `[0, 1]` by dividing by 255 and
-    /// flattening each sample into a row. The sample shape comes from the
-    /// images header (`28×28` for MNIST, but any shape is read).
+    /// [`read_idx_u8`]), flattening each sample into a row. The sample shape
+    /// comes from the images header (`28×28` for MNIST, but any shape is read).
+    /// The pixels are kept as bytes ([`Dataset::from_bytes`]) and scaled to
+    /// `[0, 1]`, `f64::from(byte) / 255.0`, as rows are taken.
     ///
     /// # Errors
     /// Those of [`read_idx_u8`], naming the file; [`KobaiError::Format`] if the
@@ -108,6 +147,7 @@ impl Dataset {
     /// let data = Dataset::from_idx(&images, &labels, 10)?;
     /// assert_eq!((data.len(), data.features()), (2, 6));
     /// assert_eq!(data.images()[[0, 1]], 0.2);
+    /// assert!(data.pixel_bytes().is_some()); // held as bytes
     /// assert!(Dataset::from_idx(&images, &labels, 5).is_err()); // label 9 ≥ 5
     /// # std::fs::remove_file(&images)?;
     /// # std::fs::remove_file(&labels)?;
@@ -138,7 +178,7 @@ impl Dataset {
         }
         let (_, label_bytes) = labels.into_parts();
         let labels = label_bytes.into_iter().map(usize::from).collect();
-        Dataset::new(scaled_rows(images)?, labels, classes)
+        Dataset::from_bytes(pixel_rows(images)?, IDX_DIVISOR, labels, classes)
     }
 
     /// The number of samples (always at least 1).
@@ -150,7 +190,7 @@ impl Dataset {
     /// ```
     #[allow(clippy::len_without_is_empty)] // never empty: the constructors reject it
     pub fn len(&self) -> usize {
-        self.images.nrows()
+        self.images.dim().0
     }
 
     /// The number of features per sample (784 for MNIST).
@@ -161,7 +201,7 @@ impl Dataset {
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
     pub fn features(&self) -> usize {
-        self.images.ncols()
+        self.images.dim().1
     }
 
     /// The number of classes; every label is below it.
@@ -175,15 +215,47 @@ impl Dataset {
         self.classes
     }
 
-    /// The samples, one per row (`(len, features)`).
+    /// The samples, one per row (`(len, features)`), as `f64`.
+    ///
+    /// Borrowed when the dataset stores `f64`. When it stores bytes
+    /// ([`Dataset::from_bytes`], the IDX loaders) this **allocates and fills
+    /// the whole `f64` matrix**, 8 bytes a feature (376 MB for Fashion-MNIST's
+    /// training set): for part of the data, [`Dataset::batch`] converts only
+    /// the rows asked for.
     ///
     /// ```
     /// let data = kobai::data::Dataset::new(ndarray::array![[0.1, 0.2]], ndarray::array![0], 1)?;
     /// assert_eq!(data.images().dim(), (1, 2));
+    /// assert!(data.images().is_view()); // f64 storage: borrowed
+    /// let bytes = kobai::data::Dataset::from_bytes(ndarray::array![[51, 0]], 255.0, ndarray::array![0], 1)?;
+    /// assert_eq!(bytes.images(), ndarray::array![[0.2, 0.0]]);
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
-    pub fn images(&self) -> &Array2<f64> {
-        &self.images
+    pub fn images(&self) -> CowArray<'_, f64, Ix2> {
+        self.images.to_f64()
+    }
+
+    /// The bytes and the divisor of a dataset stored as bytes (each feature is
+    /// `f64::from(byte) / divisor`); `None` for one stored as `f64`. For code
+    /// that works on the bytes directly, without the `f64` copy.
+    ///
+    /// ```
+    /// use kobai::data::Dataset;
+    /// use ndarray::array;
+    ///
+    /// let bytes = Dataset::from_bytes(array![[51, 255]], 255.0, array![0], 1)?;
+    /// let (pixels, divisor) = bytes.pixel_bytes().unwrap();
+    /// assert_eq!((pixels, divisor), (array![[51, 255]].view(), 255.0));
+    /// assert!(Dataset::new(array![[0.2, 1.0]], array![0], 1)?.pixel_bytes().is_none());
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn pixel_bytes(&self) -> Option<(ArrayView2<'_, u8>, f64)> {
+        self.images.bytes()
+    }
+
+    /// Every feature value as `f64`, row after row, without building the matrix.
+    pub(crate) fn values(&self) -> impl Iterator<Item = f64> + '_ {
+        self.images.values()
     }
 
     /// The class labels, one per sample.
@@ -213,7 +285,8 @@ impl Dataset {
     }
 
     /// Copies of the rows and labels at `indices`, in that order (repeats allowed):
-    /// `x_train[batch_mask], t_train[batch_mask]` in the book.
+    /// `x_train[batch_mask], t_train[batch_mask]` in the book. Of a dataset
+    /// stored as bytes, only these rows are converted to `f64`.
     ///
     /// # Errors
     /// [`KobaiError::Hyperparameter`] for an index not below [`Dataset::len`].
@@ -227,23 +300,28 @@ impl Dataset {
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
     pub fn batch(&self, indices: &[usize]) -> Result<(Array2<f64>, Array1<usize>)> {
-        if let Some((position, &index)) =
-            indices.iter().enumerate().find(|(_, i)| **i >= self.len())
-        {
-            return Err(KobaiError::IndexOutOfRange {
-                what: "batch index",
-                index,
-                position,
-                len: self.len(),
-            });
-        }
+        self.check_indices(indices)?;
         Ok((
-            self.images.select(Axis(0), indices),
+            self.images.rows_f64(indices),
             self.labels.select(Axis(0), indices),
         ))
     }
 
-    /// A new dataset of the samples at `indices`, in that order.
+    /// [`KobaiError::IndexOutOfRange`] for the first index not below [`Dataset::len`].
+    fn check_indices(&self, indices: &[usize]) -> Result<()> {
+        match indices.iter().enumerate().find(|(_, i)| **i >= self.len()) {
+            None => Ok(()),
+            Some((position, &index)) => Err(KobaiError::IndexOutOfRange {
+                what: "batch index",
+                index,
+                position,
+                len: self.len(),
+            }),
+        }
+    }
+
+    /// A new dataset of the samples at `indices`, in that order, stored as
+    /// this one is (`f64` or bytes).
     ///
     /// # Errors
     /// As [`Dataset::batch`]; [`KobaiError::Empty`] if `indices` is empty.
@@ -255,8 +333,14 @@ impl Dataset {
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
     pub fn subset(&self, indices: &[usize]) -> Result<Dataset> {
-        let (images, labels) = self.batch(indices)?;
-        Dataset::new(images, labels, self.classes)
+        self.check_indices(indices)?;
+        let labels = self.labels.select(Axis(0), indices);
+        check_labels((indices.len(), self.features()), &labels, self.classes)?;
+        Ok(Dataset {
+            images: self.images.select(indices),
+            labels,
+            classes: self.classes,
+        })
     }
 
     /// Splits into `(train, test)` at random: `round(len × test_fraction)`
@@ -295,13 +379,48 @@ impl Dataset {
     }
 }
 
-/// Each sample of an IDX array flattened into a row, scaled to `[0, 1]`.
-fn scaled_rows(images: IdxArray) -> Result<Array2<f64>> {
+/// The checks of [`Dataset::new`] but the finite features, for features of
+/// shape `(samples, features)`.
+fn check_labels(
+    (samples, features): (usize, usize),
+    labels: &Array1<usize>,
+    classes: usize,
+) -> Result<()> {
+    if classes == 0 {
+        return Err(KobaiError::Hyperparameter {
+            name: "classes",
+            value: "0".into(),
+            expected: "at least 1",
+        });
+    }
+    if samples == 0 || features == 0 {
+        return Err(KobaiError::Empty {
+            what: "images".into(),
+        });
+    }
+    if labels.len() != samples {
+        return Err(KobaiError::Shape {
+            what: "labels".into(),
+            expected: format!("expected one label for each of the {samples} samples"),
+            found: labels.shape().to_vec(),
+        });
+    }
+    if let Some((row, &label)) = labels.iter().enumerate().find(|(_, l)| **l >= classes) {
+        return Err(KobaiError::LabelOutOfRange {
+            label,
+            row,
+            classes,
+        });
+    }
+    Ok(())
+}
+
+/// Each sample of an IDX array flattened into a row of bytes.
+fn pixel_rows(images: IdxArray) -> Result<Array2<u8>> {
     let samples = images.dims()[0];
     let features: usize = images.dims()[1..].iter().product();
     let (dims, bytes) = images.into_parts();
-    let pixels: Vec<f64> = bytes.into_iter().map(|b| f64::from(b) / 255.0).collect();
-    Array2::from_shape_vec((samples, features), pixels).map_err(|_| KobaiError::Shape {
+    Array2::from_shape_vec((samples, features), bytes).map_err(|_| KobaiError::Shape {
         what: "images".into(),
         expected: "expected the data to fill the header's dimensions".into(),
         found: dims,
@@ -317,7 +436,8 @@ pub const MNIST_FILES: [&str; 4] = [
 ];
 
 /// Loads MNIST (or Fashion-MNIST, or anything in its layout) from `dir`:
-/// `(train, test)`, 10 classes, pixels scaled to `[0, 1]`, each image a row.
+/// `(train, test)`, 10 classes, pixels scaled to `[0, 1]`, each image a row,
+/// held as bytes (see [`Dataset::from_idx`]).
 ///
 /// Each of the four [`MNIST_FILES`] may be raw or gzip-compressed (`.gz`); when
 /// both exist, the raw file is read.
@@ -446,13 +566,11 @@ mod tests {
     }
 
     #[test]
-    fn scaled_rows_flattens_any_shape() {
+    fn pixel_rows_flattens_any_shape() {
         let idx = IdxArray::new(vec![2, 1, 2, 2], vec![0, 255, 0, 255, 51, 51, 51, 51]).unwrap();
-        let rows = scaled_rows(idx).unwrap();
-        assert_eq!(rows.dim(), (2, 4));
-        assert_eq!(rows[[0, 1]], 1.0);
-        assert_eq!(rows[[1, 3]], 0.2);
+        let rows = pixel_rows(idx).unwrap();
+        assert_eq!(rows, array![[0, 255, 0, 255], [51, 51, 51, 51]]);
         let labels_only = IdxArray::new(vec![3], vec![0, 0, 0]).unwrap();
-        assert_eq!(scaled_rows(labels_only).unwrap().dim(), (3, 1));
+        assert_eq!(pixel_rows(labels_only).unwrap().dim(), (3, 1));
     }
 }

@@ -7,9 +7,11 @@
 //! `train-images-idx3-ubyte`, `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`
 //! and `t10k-labels-idx1-ubyte`, each raw or `.gz`, with [`load_mnist_dir`]. It
 //! returns `(train, test)` [`Dataset`]s whose rows are the flattened images
-//! scaled to `[0, 1]` — the book's `load_mnist(normalize=True, flatten=True)`;
-//! [`Dataset::one_hot_labels`] is its `one_hot_label=True`. kobai downloads
-//! nothing: fetch the files once, by any means, and point it at the folder.
+//! scaled to `[0, 1]` — the book's `load_mnist(normalize=True, flatten=True)`,
+//! held as the files' bytes (an eighth of the memory of `f64`) and converted
+//! as batches are taken; [`Dataset::one_hot_labels`] is its
+//! `one_hot_label=True`. kobai downloads nothing: fetch the files once, by any
+//! means, and point it at the folder.
 //!
 //! **No download at hand?** [`spiral`] generates the three-armed spiral from a
 //! seed: two features, three classes, a held-out test split.
@@ -51,6 +53,7 @@ mod batches;
 #[cfg(feature = "npz")]
 mod batches_state;
 mod dataset;
+mod features;
 mod idx;
 mod spiral;
 

@@ -124,10 +124,11 @@ mod tests {
     #[test]
     fn radius_grows_along_each_arm() {
         let all = spiral_points(50, 3).unwrap();
+        let images = all.images();
         for class in 0..SPIRAL_CLASSES {
-            let first = all.images().row(class * 50);
+            let first = images.row(class * 50);
             assert_eq!((first[0], first[1]), (0.0, 0.0));
-            let last = all.images().row(class * 50 + 49);
+            let last = images.row(class * 50 + 49);
             let radius = last[0].hypot(last[1]);
             assert!((radius - 1.0).abs() < 1e-12, "{radius}");
         }

@@ -29,7 +29,8 @@ pub(super) fn fingerprint(data: &Dataset) -> (usize, u64) {
     let mut hash = Fnv::default();
     hash.mix(data.len() as u64);
     hash.mix(data.features() as u64);
-    data.images().iter().for_each(|v| hash.mix(v.to_bits()));
+    // Row by row from the storage, bytes or f64: no f64 copy of the matrix.
+    data.values().for_each(|v| hash.mix(v.to_bits()));
     data.labels().iter().for_each(|&l| hash.mix(l as u64));
     (data.len(), hash.0)
 }
@@ -229,4 +230,21 @@ fn check_state_shapes<M: Params>(from: &Checkpoint, model: &M) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn fingerprint_is_of_the_values_however_stored() {
+        let pixels = array![[0u8, 51, 255], [7, 128, 254]];
+        let bytes = Dataset::from_bytes(pixels.clone(), 255.0, array![1, 0], 2).expect("valid");
+        let floats = pixels.mapv(|b| f64::from(b) / 255.0);
+        let floats = Dataset::new(floats, array![1, 0], 2).expect("valid");
+        // The hash of the f64 bits, row-major, as when datasets held only f64.
+        assert_eq!(fingerprint(&bytes), (2, 0xea2d_5909_a33b_4b29));
+        assert_eq!(fingerprint(&floats), fingerprint(&bytes));
+    }
 }

@@ -6,7 +6,7 @@ use super::{EpochReport, History, Observer, Trainer};
 use crate::data::{Batches, Dataset};
 use crate::error::Result;
 use crate::functions::Targets;
-use crate::model::Backprop;
+use crate::model::{Backprop, Model};
 use crate::optim::{Optimizer, step};
 
 /// Where a run is between two iterations: the batch sampler and what was
@@ -83,6 +83,11 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
     Ok(history)
 }
 
+/// How many rows [`accuracy`] predicts at once: enough for fast matrix
+/// products, few enough that no `f64` copy of a whole dataset stored as bytes
+/// is ever made.
+const EVALUATION_ROWS: usize = 1000;
+
 fn evaluate<M: Backprop>(
     model: &M,
     iteration: usize,
@@ -91,12 +96,61 @@ fn evaluate<M: Backprop>(
     train: &Dataset,
     test: Option<&Dataset>,
 ) -> Result<EpochReport> {
-    let accuracy = |d: &Dataset| model.accuracy(d.images(), &Targets::from(d.labels()));
     Ok(EpochReport {
         epoch,
         iteration,
         mean_loss: losses.iter().sum::<f64>() / losses.len().max(1) as f64,
-        train_accuracy: accuracy(train)?,
-        test_accuracy: test.map(accuracy).transpose()?,
+        train_accuracy: accuracy(model, train, EVALUATION_ROWS)?,
+        test_accuracy: test
+            .map(|d| accuracy(model, d, EVALUATION_ROWS))
+            .transpose()?,
     })
+}
+
+/// [`Model::accuracy`] over all of `data`, `rows` samples at a time (at least
+/// one): the same fraction, as each row's prediction is its own, without
+/// the whole `f64` matrix.
+fn accuracy<M: Model>(model: &M, data: &Dataset, rows: usize) -> Result<f64> {
+    let mut correct = 0;
+    let mut start = 0;
+    while start < data.len() {
+        let chunk: Vec<usize> = (start..data.len().min(start + rows.max(1))).collect();
+        let (x, labels) = data.batch(&chunk)?;
+        // (correct / n) × n is within a few ulps of correct: it rounds back.
+        let fraction = model.accuracy(&x, &Targets::from(&labels))?;
+        correct += (fraction * chunk.len() as f64).round() as usize;
+        start += chunk.len();
+    }
+    Ok(correct as f64 / data.len() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{Array1, Array2};
+
+    use super::*;
+    use crate::TwoLayerNet;
+
+    #[test]
+    fn accuracy_in_chunks_is_that_of_the_whole_matrix() {
+        let (samples, features, classes) = (2500, 20, 10);
+        let pixels = Array2::from_shape_fn((samples, features), |(r, c)| {
+            ((r * 31 + c * 17 + r * c) % 256) as u8
+        });
+        let labels = Array1::from_shape_fn(samples, |r| (r * 7 + r / 3) % classes);
+        let bytes = Dataset::from_bytes(pixels, 255.0, labels, classes).expect("valid");
+        let floats = Dataset::new(bytes.images().to_owned(), bytes.labels().clone(), classes)
+            .expect("valid");
+        let net = TwoLayerNet::new(features, 8, classes, 0.5, 3).expect("valid");
+        let whole = net
+            .accuracy(&bytes.images(), &Targets::from(bytes.labels()))
+            .expect("valid");
+        assert!(whole > 0.0 && whole < 1.0, "{whole}");
+        for data in [&bytes, &floats] {
+            for rows in [0, 1, 7, 999, EVALUATION_ROWS, samples, 2 * samples] {
+                let chunked = accuracy(&net, data, rows).expect("valid");
+                assert_eq!(chunked.to_bits(), whole.to_bits(), "{rows} rows at a time");
+            }
+        }
+    }
 }
