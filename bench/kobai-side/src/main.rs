@@ -20,8 +20,8 @@ use kobai::numerical_gradient::{
     layered_numerical_gradient_par, model_numerical_gradient, model_numerical_gradient_par,
 };
 use kobai::{
-    Backprop, Batches, CROSS_ENTROPY_DELTA, Dataset, Grads, Model, Params, Sgd, Targets,
-    TwoLayerNet, load_mnist_dir, numerical_gradient, step,
+    Backprop, Batches, CROSS_ENTROPY_DELTA, Dataset, Grads, Params, Sgd, Targets, TwoLayerNet,
+    load_mnist_dir, numerical_gradient, step,
 };
 use ndarray::{Array1, Array2, ArrayRef1};
 use serde_json::{Value, json};
@@ -174,7 +174,7 @@ fn epoch_cmd(iters: usize) -> AnyResult<()> {
         loss = train_step(&mut net, &mut sgd, &x, &t);
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let accuracy = net.accuracy(test.images(), &Targets::from(test.labels()))?;
+    let accuracy = kobai::train::accuracy(&net, &test)?;
     emit(
         "train_epoch",
         &[elapsed],

@@ -36,6 +36,25 @@ use crate::error::{KobaiError, Result};
 use crate::model::Backprop;
 use crate::optim::Optimizer;
 
+/// The fraction of `data` that `model` classifies right, 1000 samples at a
+/// time: a dataset held as bytes is never copied whole into `f64`.
+///
+/// # Errors
+/// As [`crate::Model::accuracy`] (e.g. features that do not fit the model).
+///
+/// ```
+/// use kobai::{TwoLayerNet, data::spiral};
+///
+/// let (train, _) = spiral(100, 0.2, 0)?;
+/// let net = TwoLayerNet::new(train.features(), 8, train.classes(), 0.1, 0)?;
+/// let accuracy = kobai::train::accuracy(&net, &train)?;
+/// assert!((0.0..=1.0).contains(&accuracy));
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn accuracy<M: crate::Model>(model: &M, data: &Dataset) -> Result<f64> {
+    run::accuracy(model, data, run::EVALUATION_ROWS)
+}
+
 /// What happened in one epoch, as reported to the [`Observer`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochReport {

@@ -86,7 +86,7 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
 /// How many rows [`accuracy`] predicts at once: enough for fast matrix
 /// products, few enough that no `f64` copy of a whole dataset stored as bytes
 /// is ever made.
-const EVALUATION_ROWS: usize = 1000;
+pub(super) const EVALUATION_ROWS: usize = 1000;
 
 fn evaluate<M: Backprop>(
     model: &M,
@@ -110,7 +110,7 @@ fn evaluate<M: Backprop>(
 /// [`Model::accuracy`] over all of `data`, `rows` samples at a time (at least
 /// one): the same fraction, as each row's prediction is its own, without
 /// the whole `f64` matrix.
-fn accuracy<M: Model>(model: &M, data: &Dataset, rows: usize) -> Result<f64> {
+pub(super) fn accuracy<M: Model>(model: &M, data: &Dataset, rows: usize) -> Result<f64> {
     let mut correct = 0;
     let mut start = 0;
     while start < data.len() {
