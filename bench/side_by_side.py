@@ -449,8 +449,10 @@ def header_text(hd: dict, quick: bool) -> str:
         f"- load average at start: {load(hd['load_average_start'])}"
         + (f", at end: {load(hd['load_average_end'])}" if "load_average_end" in hd else ""),
         "- threads: `default` = the library's own choice (OpenBLAS and rayon: one per core); `1` = "
-        "OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=RAYON_NUM_THREADS=1. kobai's training "
-        "step is serial either way; `kobai-par` is the same brute force on rayon's threads.",
+        "OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=RAYON_NUM_THREADS=1. kobai's fused "
+        "training step stays on one thread below 16M multiply-adds, so on this batch both kobai rows "
+        "run the same code; `kobai-par` is the same brute force on rayon's threads; `kobai-layers` "
+        "is the book's f64 layers.",
     ]
     if quick:
         lines.append("- **--quick run**: fewer repetitions, no brute-force numerical gradient; a smoke test, "
