@@ -170,8 +170,10 @@ fn epoch_cmd(iters: usize) -> AnyResult<()> {
     let mut loss = f64::NAN;
     let start = Instant::now();
     for _ in 0..iters {
-        let (x, t) = train.batch(&batches.next_batch())?;
-        loss = train_step(&mut net, &mut sgd, &x, &t);
+        // As kobai's Trainer does: the model reads the batch from the dataset.
+        let (batch_loss, grads) = net.batch_gradient(&train, &batches.next_batch())?;
+        step(&mut sgd, &mut net, &grads)?;
+        loss = batch_loss;
     }
     let elapsed = start.elapsed().as_secs_f64();
     let accuracy = kobai::train::accuracy(&net, &test)?;
@@ -265,8 +267,11 @@ fn numgrad_structured_cmd(reps: Option<usize>) -> AnyResult<()> {
 }
 
 /// The user's function of the `sumsq` items: f(x) = Σ x².
+/// Σx² as an ndarray user writes it: `x · x` (ndarray's dot sums in
+/// several lanes, like NumPy's pairwise `np.sum`; a plain `iter().sum()`
+/// adds one element after the other and cannot use SIMD).
 fn sumsq(x: &ArrayRef1<f64>) -> f64 {
-    x.iter().map(|v| v * v).sum::<f64>()
+    x.dot(x)
 }
 
 /// Per-call times of `f(x)`: each sample times a loop of `k` calls, `k`

@@ -139,3 +139,41 @@ fn fused_backprop_leaves_its_input_unchanged_and_repeats_bit_for_bit() {
             .all(|(p, q)| p.to_bits() == q.to_bits())
     );
 }
+
+#[test]
+fn a_batch_read_from_bytes_gives_the_bits_of_the_f64_batch() {
+    use kobai::data::Dataset;
+    // Bytes with MNIST's runs of zeros, and a width that is not a multiple of 8.
+    let pixels = ndarray::Array2::from_shape_fn((40, 29), |(r, c)| {
+        if (c + r) % 7 < 3 {
+            0u8
+        } else {
+            ((r * 31 + c * 17) % 256) as u8
+        }
+    });
+    let labels = ndarray::Array1::from_shape_fn(40, |r| r % 4);
+    let data = Dataset::from_bytes(pixels, 255.0, labels, 4).expect("valid dataset");
+    let indices = [5, 0, 39, 5, 17, 22, 8];
+    for compute in [Compute::FusedF64, Compute::FusedF32, Compute::Layers] {
+        let net = TwoLayerNet::new(29, 13, 4, 0.1, 2)
+            .expect("valid sizes")
+            .with_compute(compute);
+        let (x, t) = data.batch(&indices).expect("valid indices");
+        let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
+        let (byte_loss, byte_grads) = net.batch_gradient(&data, &indices).expect("valid");
+        assert_eq!(loss.to_bits(), byte_loss.to_bits(), "{compute:?}");
+        for ((_, a), (_, b)) in grads.iter().zip(byte_grads.iter()) {
+            assert!(
+                a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{compute:?}"
+            );
+        }
+        let err = net
+            .batch_gradient(&data, &[1, 40])
+            .expect_err("index out of range");
+        assert_eq!(
+            err.to_string(),
+            data.batch(&[1, 40]).expect_err("out of range").to_string()
+        );
+    }
+}

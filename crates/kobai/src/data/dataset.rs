@@ -308,7 +308,7 @@ impl Dataset {
     }
 
     /// [`KobaiError::IndexOutOfRange`] for the first index not below [`Dataset::len`].
-    fn check_indices(&self, indices: &[usize]) -> Result<()> {
+    pub(crate) fn check_indices(&self, indices: &[usize]) -> Result<()> {
         match indices.iter().enumerate().find(|(_, i)| **i >= self.len()) {
             None => Ok(()),
             Some((position, &index)) => Err(KobaiError::IndexOutOfRange {

@@ -1,6 +1,6 @@
 //! A batch of input rows kept as their non-zero entries (compressed sparse rows).
 
-use ndarray::ArrayRef2;
+use ndarray::{ArrayRef2, ArrayView2};
 
 use crate::check;
 use crate::error::Result;
@@ -69,6 +69,48 @@ impl<T: Real> SparseRows<T> {
             check::finite(what, x)?;
         }
         Ok(())
+    }
+
+    /// Refills these rows with rows `indices` of `pixels`, each byte `b`
+    /// standing for `f64::from(b) / divisor` rounded to `T` — the same bits
+    /// as [`crate::data::Dataset::batch`] followed by [`SparseRows::fill_from_dense`].
+    /// The indices must be in range.
+    pub(crate) fn fill_from_bytes(
+        &mut self,
+        pixels: ArrayView2<'_, u8>,
+        divisor: f64,
+        indices: &[usize],
+    ) {
+        let table: [T; 256] = std::array::from_fn(|b| T::from_f64(f64::from(b as u8) / divisor));
+        let width = pixels.ncols();
+        self.starts.clear();
+        self.starts.push(0);
+        self.width = width;
+        let len = indices.len() * width;
+        if self.cols.len() < len {
+            self.cols.resize(len, 0);
+            self.values.resize(len, T::default());
+        }
+        let mut next = 0;
+        let mut row_buffer = Vec::new();
+        for &i in indices {
+            let row = pixels.row(i);
+            let row = match row.to_slice() {
+                Some(slice) => slice,
+                None => {
+                    row_buffer.clear();
+                    row_buffer.extend(row.iter().copied());
+                    &row_buffer
+                }
+            };
+            next += compact_bytes(
+                row,
+                &table,
+                &mut self.cols[next..next + width],
+                &mut self.values[next..next + width],
+            );
+            self.starts.push(next);
+        }
     }
 
     /// The number of rows.
@@ -176,6 +218,42 @@ fn compact_row<T: Real>(row: &[f64], cols: &mut [u32], values: &mut [T]) -> (usi
         }
     }
     (kept, finite)
+}
+
+/// As [`compact_row`] for bytes through `table`; eight zero bytes (an
+/// image's background) cost one test.
+fn compact_bytes<T: Real>(
+    row: &[u8],
+    table: &[T; 256],
+    cols: &mut [u32],
+    values: &mut [T],
+) -> usize {
+    let mut kept = 0;
+    let chunks = row.chunks_exact(8);
+    let tail_start = row.len() - chunks.remainder().len();
+    for (c, chunk) in chunks.enumerate() {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        if word == 0 {
+            continue;
+        }
+        for (i, &b) in chunk.iter().enumerate() {
+            if b != 0 {
+                cols[kept] = (c * 8 + i) as u32;
+                values[kept] = table[usize::from(b)];
+                kept += 1;
+            }
+        }
+    }
+    for (i, &b) in row[tail_start..].iter().enumerate() {
+        if b != 0 {
+            cols[kept] = (tail_start + i) as u32;
+            values[kept] = table[usize::from(b)];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub use params::Params;
 
 use ndarray::{Array2, ArrayRef2};
 
+use crate::data::Dataset;
 use crate::error::Result;
 use crate::functions::{CROSS_ENTROPY_DELTA, Targets};
 
@@ -71,6 +72,30 @@ pub trait Backprop: Model {
     /// # Errors
     /// As [`Model::loss_with_delta`].
     fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)>;
+
+    /// [`Backprop::gradient`] on the samples `indices` of `data` (what
+    /// [`crate::Trainer`] calls each step). By default the batch is copied out
+    /// with [`Dataset::batch`]; a model may read the dataset's storage
+    /// directly instead — [`crate::TwoLayerNet`]'s fused engines read the
+    /// bytes of an IDX dataset, with the same bits.
+    ///
+    /// # Errors
+    /// As [`Dataset::batch`] and [`Backprop::gradient`].
+    ///
+    /// ```
+    /// use kobai::{Backprop, TwoLayerNet, data::spiral};
+    ///
+    /// let (train, _) = spiral(50, 0.2, 0)?;
+    /// let net = TwoLayerNet::new(2, 8, 3, 0.1, 0)?;
+    /// let (x, labels) = train.batch(&[3, 1, 4])?;
+    /// let direct = net.gradient(&x, &(&labels).into())?;
+    /// assert_eq!(net.batch_gradient(&train, &[3, 1, 4])?, direct);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn batch_gradient(&self, data: &Dataset, indices: &[usize]) -> Result<(f64, Grads)> {
+        let (x, labels) = data.batch(indices)?;
+        self.gradient(&x, &Targets::from(&labels))
+    }
 }
 
 /// The index of the largest value (the first one on ties; NaN never wins).

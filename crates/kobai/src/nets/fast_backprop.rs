@@ -8,6 +8,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayRef2, ArrayView2, ArrayViewMut2, Axis, Slice};
 
+use crate::data::Dataset;
+
 use crate::CROSS_ENTROPY_DELTA;
 use crate::error::{KobaiError, Result};
 use crate::functions::{Targets, class_labels};
@@ -24,13 +26,52 @@ pub(crate) fn gradient<T: Real>(
     x: &ArrayRef2<f64>,
     t: &Targets<'_>,
 ) -> Result<(f64, Grads)> {
-    with_workspace(|workspace: &mut Workspace<T>| gradient_in(net, x, t, workspace))
+    let labels = check_batch(net, x.shape(), t)?;
+    with_workspace(|workspace: &mut Workspace<T>| {
+        workspace.x.fill_from_dense("x", x)?;
+        backprop(net, &labels, workspace)
+    })
 }
 
-fn gradient_in<T: Real>(
+/// [`gradient`] on the samples `indices` of a dataset held as bytes, read
+/// straight from them (no `f64` batch): the same bits.
+pub(crate) fn batch_gradient<T: Real>(
     net: &TwoLayerNet,
-    x: &ArrayRef2<f64>,
-    t: &Targets<'_>,
+    data: &Dataset,
+    (pixels, divisor): (ArrayView2<'_, u8>, f64),
+    indices: &[usize],
+) -> Result<(f64, Grads)> {
+    data.check_indices(indices)?;
+    let labels: Array1<usize> = indices.iter().map(|&i| data.labels()[i]).collect();
+    let labels = check_batch(
+        net,
+        &[indices.len(), pixels.ncols()],
+        &Targets::from(&labels),
+    )?;
+    with_workspace(|workspace: &mut Workspace<T>| {
+        workspace.x.fill_from_bytes(pixels, divisor, indices);
+        backprop(net, &labels, workspace)
+    })
+}
+
+/// The class labels of a batch of `shape` for `net`, after the checks the
+/// layers make (the input width, at least one row, the targets).
+fn check_batch(net: &TwoLayerNet, shape: &[usize], t: &Targets<'_>) -> Result<Vec<usize>> {
+    Affine {
+        w: net.w1.view(),
+        b: net.b1.view(),
+    }
+    .check_input(shape)?;
+    if shape[0] == 0 {
+        return Err(KobaiError::Empty { what: "x".into() });
+    }
+    class_labels((shape[0], net.w2.ncols()), t)
+}
+
+/// Backprop through `net` for the batch in `workspace.x` with `labels`.
+fn backprop<T: Real>(
+    net: &TwoLayerNet,
+    labels: &[usize],
     Workspace {
         x: rows,
         x_columns,
@@ -40,18 +81,7 @@ fn gradient_in<T: Real>(
         dw1,
     }: &mut Workspace<T>,
 ) -> Result<(f64, Grads)> {
-    Affine {
-        w: net.w1.view(),
-        b: net.b1.view(),
-    }
-    .check_input(x.shape())?;
-    let n = x.nrows();
-    if n == 0 {
-        return Err(KobaiError::Empty { what: "x".into() });
-    }
-    let labels = class_labels((n, net.w2.ncols()), t)?;
-    rows.fill_from_dense("x", x)?;
-
+    let n = labels.len();
     // Forward: a1 = x · W1 + b1, then h = activation(a1) in place.
     w1.assign_f64(&net.w1);
     let stride = w1.stride();
@@ -79,7 +109,7 @@ fn gradient_in<T: Real>(
     general_mat_mul(T::one(), &h_view, &w2, T::one(), &mut scores);
 
     // Softmax with cross-entropy; scores become dL/dscores.
-    let loss = softmax_loss_backward(&mut scores, &labels);
+    let loss = softmax_loss_backward(&mut scores, labels);
 
     // Second layer's gradients and dL/dh, then dL/da1 in place.
     let ds = scores;

@@ -6,6 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::check;
+use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
 use crate::layers::{Affine, Relu, Sigmoid, SoftmaxWithLoss};
@@ -259,6 +260,21 @@ impl Backprop for TwoLayerNet {
         grads.push("W2", g2.dw.into_dyn());
         grads.push("b2", g2.db.into_dyn());
         Ok((loss, grads))
+    }
+
+    fn batch_gradient(&self, data: &Dataset, indices: &[usize]) -> Result<(f64, Grads)> {
+        match (self.compute, data.pixel_bytes()) {
+            (Compute::FusedF64, Some(bytes)) => {
+                fast_backprop::batch_gradient::<f64>(self, data, bytes, indices)
+            }
+            (Compute::FusedF32, Some(bytes)) => {
+                fast_backprop::batch_gradient::<f32>(self, data, bytes, indices)
+            }
+            _ => {
+                let (x, labels) = data.batch(indices)?;
+                self.gradient(&x, &Targets::from(&labels))
+            }
+        }
     }
 }
 

@@ -48,8 +48,7 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
     let mut epoch_losses = history.losses.get(since..).unwrap_or_default().to_vec();
     observer.on_start(start, iterations);
     for i in start + 1..=iterations {
-        let (x, labels) = train.batch(&batches.next_batch())?;
-        let (loss, grads) = model.gradient(&x, &Targets::from(&labels))?;
+        let (loss, grads) = model.batch_gradient(train, &batches.next_batch())?;
         step(optimizer, model, &grads)?;
         history.losses.push(loss);
         history.iterations = i;
