@@ -83,9 +83,10 @@ impl<T: Real> PaddedMatrix<T> {
     }
 }
 
-/// Multiply-adds above which the kernels split over two threads. Waking a
-/// second thread costs tens of microseconds on a small virtual machine, more
-/// than it saves on the book's batch (100 × 784, hidden 50: 2 million).
+/// Multiply-adds above which the kernels split over two threads. On this
+/// project's 2-core machine, splitting the book's batch (100 × 784 at half
+/// zeros, hidden 50: 2.2 million) over two threads was no faster than one:
+/// waking the second thread cost what it saved.
 #[cfg(feature = "parallel")]
 const PARALLEL_WORK: usize = 1 << 24;
 
@@ -134,7 +135,7 @@ pub(crate) fn sparse_transpose_product<T: Real>(
     debug_assert_eq!((dw.rows(), dw.stride()), (x.width(), dz.stride()));
     let stride = dz.stride();
     #[cfg(feature = "parallel")]
-    if dz.rows() * x.width() * stride / 2 >= PARALLEL_WORK && x.width() >= 2 {
+    if x.nonzeros() * stride >= PARALLEL_WORK && x.width() >= 2 {
         let half = x.width() / 2;
         let (top, bottom) = dw.as_mut_slice().split_at_mut(half * stride);
         rayon::join(
@@ -155,7 +156,7 @@ fn forward_rows<T: Real>(
     out: &mut [T],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if let Some(simd) = V3::try_new() {
+    if let Some(simd) = avx2() {
         simd.vectorize(ForwardAvx2 {
             simd,
             x,
@@ -191,7 +192,7 @@ fn transpose_rows<T: Real>(
     out: &mut [T],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if let Some(simd) = V3::try_new() {
+    if let Some(simd) = avx2() {
         simd.vectorize(TransposeAvx2 {
             simd,
             x,
@@ -216,6 +217,17 @@ fn transpose_rows<T: Real>(
         }
         out.iter_mut().zip(&odd).for_each(|(o, &d)| *o = *o + d);
     }
+}
+
+/// AVX2 and FMA, if this CPU has them (and a test has not asked for the
+/// scalar code).
+#[cfg(target_arch = "x86_64")]
+fn avx2() -> Option<V3> {
+    #[cfg(test)]
+    if tests::SCALAR_ONLY.get() {
+        return None;
+    }
+    V3::try_new()
 }
 
 /// [`forward_rows_avx2`]'s arguments, as a call that `V3::vectorize` inlines
@@ -410,6 +422,37 @@ fn two_chain_block<'a, T: Real, const B: usize>(
 mod tests {
     use super::*;
     use ndarray::{Array1, Array2};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Makes this thread's kernels take the scalar path.
+        pub(super) static SCALAR_ONLY: Cell<bool> = const { Cell::new(false) };
+    }
+
+    #[test]
+    fn the_scalar_fallback_gives_the_bits_of_the_avx2_path() {
+        let (n, p, h) = (13, 45, 37);
+        let x = sample(n, p, 10);
+        let rows = SparseRows::<f64>::from_dense("x", &x).expect("finite");
+        let mut columns = SparseColumns::default();
+        columns.fill_from_rows(&rows);
+        let w = PaddedMatrix::<f64>::from_f64(&sample(p, h, 11));
+        let dz = PaddedMatrix::<f64>::from_f64(&sample(n, h, 12));
+        let bias = vec![0.125; w.stride()];
+        let run = |scalar: bool| {
+            SCALAR_ONLY.set(scalar);
+            let mut out = PaddedMatrix::zeros(n, h);
+            sparse_affine_forward(&rows, &w, &bias, &mut out);
+            let mut dw = PaddedMatrix::zeros(p, h);
+            sparse_transpose_product(&columns, &dz, &mut dw);
+            SCALAR_ONLY.set(false);
+            let bits = |m: &PaddedMatrix<f64>| {
+                m.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            };
+            (bits(&out), bits(&dw))
+        };
+        assert_eq!(run(true), run(false));
+    }
 
     fn sample(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
         let mut state = seed;

@@ -178,6 +178,11 @@ impl<T: Real> SparseColumns<T> {
         self.starts.len().saturating_sub(1)
     }
 
+    /// The number of stored (non-zero) entries.
+    pub(crate) fn nonzeros(&self) -> usize {
+        self.rows.len()
+    }
+
     /// Column `k`: its non-zero rows and their values.
     #[inline(always)]
     pub(crate) fn column(&self, k: usize) -> (&[u32], &[T]) {

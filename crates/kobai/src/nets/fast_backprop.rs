@@ -8,9 +8,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayRef2, ArrayView2, ArrayViewMut2, Axis, Slice};
 
-use crate::data::Dataset;
-
 use crate::CROSS_ENTROPY_DELTA;
+use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
 use crate::functions::{Targets, class_labels};
 use crate::kernels::{
