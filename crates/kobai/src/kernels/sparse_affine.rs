@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayRef2};
 #[cfg(target_arch = "x86_64")]
 use pulp::{bytemuck, x86::V3};
 
-use crate::kernels::{Real, SparseColumns, SparseRows};
+use crate::kernels::{Real, SparseRows};
 
 /// A dense row-major matrix whose rows are padded with zeros to a whole
 /// number of SIMD vectors.
@@ -122,17 +122,22 @@ pub(crate) fn sparse_affine_forward<T: Real>(
     forward_rows(x, w, bias, 0, out.as_mut_slice());
 }
 
-/// `dw = xᵀ · dz`: the affine layer's weight gradient, from `x` by columns.
-/// `dz` is `rows × stride`, `dw` is `x.width() × stride`. Each element is
-/// `even + odd`, two chains of fused multiply-adds over the column's
-/// even- and odd-numbered entries (rows ascending): the same order on every
-/// CPU, vector width and thread count.
+/// `dw = xᵀ · dz`: the affine layer's weight gradient. `dz` is
+/// `x.rows() × stride`, `dw` is `x.width() × stride`. Each element is one
+/// chain of fused multiply-adds over the rows of `x` in order (each row of
+/// `dz`, held in registers, is added to the weight rows of its sample's
+/// non-zero inputs): the same order on every CPU, vector width and thread
+/// count.
 pub(crate) fn sparse_transpose_product<T: Real>(
-    x: &SparseColumns<T>,
+    x: &SparseRows<T>,
     dz: &PaddedMatrix<T>,
     dw: &mut PaddedMatrix<T>,
 ) {
-    debug_assert_eq!((dw.rows(), dw.stride()), (x.width(), dz.stride()));
+    debug_assert_eq!(
+        (dz.rows(), dw.rows(), dw.stride()),
+        (x.rows(), x.width(), dz.stride())
+    );
+    dw.as_mut_slice().fill(T::zero());
     let stride = dz.stride();
     #[cfg(feature = "parallel")]
     if x.nonzeros() * stride >= PARALLEL_WORK && x.width() >= 2 {
@@ -184,13 +189,8 @@ fn forward_rows<T: Real>(
     }
 }
 
-/// Rows `first..` of `xᵀ · dz`, as many as `out` holds.
-fn transpose_rows<T: Real>(
-    x: &SparseColumns<T>,
-    dz: &PaddedMatrix<T>,
-    first: usize,
-    out: &mut [T],
-) {
+/// Rows `first..` of `xᵀ · dz`, as many as `out` holds (zeroed before).
+fn transpose_rows<T: Real>(x: &SparseRows<T>, dz: &PaddedMatrix<T>, first: usize, out: &mut [T]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = avx2() {
         simd.vectorize(TransposeAvx2 {
@@ -203,20 +203,27 @@ fn transpose_rows<T: Real>(
         return;
     }
     let stride = dz.stride();
-    let mut odd = vec![T::zero(); stride];
-    for (i, out) in out.chunks_exact_mut(stride).enumerate() {
-        out.fill(T::zero());
-        odd.fill(T::zero());
-        let (rows, values) = x.column(first + i);
-        for (n, (&r, &v)) in rows.iter().zip(values).enumerate() {
-            let d = &dz.as_slice()[r as usize * stride..][..stride];
-            let acc: &mut [T] = if n % 2 == 0 { out } else { &mut odd };
-            for (a, &dv) in acc.iter_mut().zip(d) {
-                *a = v.fma(dv, *a);
+    let last = first + out.len() / stride;
+    for (s, d) in dz.as_slice().chunks_exact(stride).enumerate() {
+        for (&k, &v) in in_range(x.row(s), first, last) {
+            let row = &mut out[(k as usize - first) * stride..][..stride];
+            for (o, &dv) in row.iter_mut().zip(d) {
+                *o = v.fma(dv, *o);
             }
         }
-        out.iter_mut().zip(&odd).for_each(|(o, &d)| *o = *o + d);
     }
+}
+
+/// The entries of a sparse row whose column lies in `first..last`.
+#[inline(always)]
+fn in_range<'a, T>(
+    (cols, values): (&'a [u32], &'a [T]),
+    first: usize,
+    last: usize,
+) -> impl Iterator<Item = (&'a u32, &'a T)> {
+    let lo = cols.partition_point(|&k| (k as usize) < first);
+    let hi = cols.partition_point(|&k| (k as usize) < last);
+    cols[lo..hi].iter().zip(&values[lo..hi])
 }
 
 /// AVX2 and FMA, if this CPU has them (and a test has not asked for the
@@ -257,7 +264,7 @@ impl<T: Real> pulp::NullaryFnOnce for ForwardAvx2<'_, T> {
 #[cfg(target_arch = "x86_64")]
 struct TransposeAvx2<'a, T> {
     simd: V3,
-    x: &'a SparseColumns<T>,
+    x: &'a SparseRows<T>,
     dz: &'a PaddedMatrix<T>,
     first: usize,
     out: &'a mut [T],
@@ -273,8 +280,8 @@ impl<T: Real> pulp::NullaryFnOnce for TransposeAvx2<'_, T> {
     }
 }
 
-/// Vectors of a row held in registers at a time: two chains of 7 accumulators
-/// and two broadcast values fill AVX2's 16 registers.
+/// Vectors of a row held in registers at a time: forward, two chains of 7
+/// accumulators and two broadcast values fill AVX2's 16 registers.
 #[cfg(target_arch = "x86_64")]
 const BLOCK: usize = 7;
 
@@ -342,27 +349,70 @@ fn forward_rows_avx2<T: Real>(
 #[inline(always)]
 fn transpose_rows_avx2<T: Real>(
     simd: V3,
-    x: &SparseColumns<T>,
+    x: &SparseRows<T>,
     dz: &PaddedMatrix<T>,
     first: usize,
     out: &mut [T],
 ) {
     let vectors = dz.stride() / T::LANES;
-    let dense: &[T::Vector] = bytemuck::cast_slice(dz.as_slice());
+    let last = first + out.len() / dz.stride();
+    let dz: &[T::Vector] = bytemuck::cast_slice(dz.as_slice());
     let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
     let mut start = 0;
     while start < vectors {
         let block = (vectors - start).min(BLOCK);
-        let args = BlockArgs {
+        let args = ScatterArgs {
             simd,
-            entries: |i: usize| x.column(first + i),
-            dense,
-            init: None,
+            x,
+            dz,
+            columns: (first, last),
             start,
             vectors,
         };
-        by_block!(block, two_chain_block, args, out);
+        by_block!(block, scatter_block, args, out);
         start += block;
+    }
+}
+
+/// What [`scatter_block`] needs: the SIMD token, `x`, `dz`, the columns of
+/// `x` (rows of the output) this call owns, the block's first vector and the
+/// vectors per row.
+#[cfg(target_arch = "x86_64")]
+struct ScatterArgs<'a, T: Real> {
+    simd: V3,
+    x: &'a SparseRows<T>,
+    dz: &'a [T::Vector],
+    columns: (usize, usize),
+    start: usize,
+    vectors: usize,
+}
+
+/// Vectors `start..start + B` of `xᵀ · dz`: each row of `dz` is held in
+/// registers while its sample's non-zero inputs add it to their rows.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn scatter_block<T: Real, const B: usize>(args: ScatterArgs<'_, T>, out: &mut [T::Vector]) {
+    let ScatterArgs {
+        simd,
+        x,
+        dz,
+        columns: (first, last),
+        start,
+        vectors,
+    } = args;
+    for (s, dz_row) in dz.chunks_exact(vectors).enumerate() {
+        let mut d = [T::splat(simd, T::zero()); B];
+        d.copy_from_slice(&dz_row[start..start + B]);
+        for (&k, &v) in in_range(x.row(s), first, last) {
+            let offset = (k as usize - first) * vectors + start;
+            let Some(row) = out.get_mut(offset..offset + B) else {
+                continue;
+            };
+            let v = T::splat(simd, v);
+            for (o, &dv) in row.iter_mut().zip(&d) {
+                *o = T::vfma(simd, v, dv, *o);
+            }
+        }
     }
 }
 
@@ -434,8 +484,6 @@ mod tests {
         let (n, p, h) = (13, 45, 37);
         let x = sample(n, p, 10);
         let rows = SparseRows::<f64>::from_dense("x", &x).expect("finite");
-        let mut columns = SparseColumns::default();
-        columns.fill_from_rows(&rows);
         let w = PaddedMatrix::<f64>::from_f64(&sample(p, h, 11));
         let dz = PaddedMatrix::<f64>::from_f64(&sample(n, h, 12));
         let bias = vec![0.125; w.stride()];
@@ -444,7 +492,7 @@ mod tests {
             let mut out = PaddedMatrix::zeros(n, h);
             sparse_affine_forward(&rows, &w, &bias, &mut out);
             let mut dw = PaddedMatrix::zeros(p, h);
-            sparse_transpose_product(&columns, &dz, &mut dw);
+            sparse_transpose_product(&rows, &dz, &mut dw);
             SCALAR_ONLY.set(false);
             let bits = |m: &PaddedMatrix<f64>| {
                 m.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>()
@@ -487,9 +535,7 @@ mod tests {
 
         let dzp = PaddedMatrix::<T>::from_f64(&dz);
         let mut dw = PaddedMatrix::zeros(p, h);
-        let mut columns = SparseColumns::default();
-        columns.fill_from_rows(&rows);
-        sparse_transpose_product(&columns, &dzp, &mut dw);
+        sparse_transpose_product(&rows, &dzp, &mut dw);
         let expected = x.t().dot(&dz);
         assert!(
             (&dw.to_f64() - &expected)
@@ -512,8 +558,9 @@ mod tests {
 
     #[test]
     fn the_scalar_order_is_the_vector_order() {
-        // Two chains of scalar fused multiply-adds, even- and odd-numbered
-        // entries, added at the end: the same bits as the kernels.
+        // Forward: two chains of scalar fused multiply-adds, even- and
+        // odd-numbered entries, added at the end; backward: one chain over the
+        // samples in order. The same bits as the kernels.
         let (n, p, h) = (9, 33, 13);
         let x = sample(n, p, 4);
         let w = sample(p, h, 5);
@@ -547,18 +594,16 @@ mod tests {
                 );
             }
         }
-        let mut columns = SparseColumns::default();
-        columns.fill_from_rows(&rows);
         let dzp = PaddedMatrix::<f32>::from_f64(&dz);
         let mut dw = PaddedMatrix::zeros(p, h);
-        sparse_transpose_product(&columns, &dzp, &mut dw);
+        sparse_transpose_product(&rows, &dzp, &mut dw);
         for k in 0..p {
             for j in 0..h {
                 let terms: Vec<(f32, f32)> = (0..n)
                     .filter(|&s| x[[s, k]] != 0.0)
                     .map(|s| (x[[s, k]] as f32, dz[[s, j]] as f32))
                     .collect();
-                let expected = two_chains(0.0, &terms);
+                let expected = terms.iter().fold(0.0f32, |acc, &(a, b)| a.mul_add(b, acc));
                 assert_eq!(
                     expected.to_bits(),
                     dw.as_slice()[k * wp.stride() + j].to_bits()
@@ -573,8 +618,6 @@ mod tests {
         let (n, p, h) = (1000, 784, 50);
         let x = sample(n, p, 6);
         let rows = SparseRows::<f32>::from_dense("x", &x).expect("finite");
-        let mut columns = SparseColumns::default();
-        columns.fill_from_rows(&rows);
         let w = PaddedMatrix::<f32>::from_f64(&sample(p, h, 7));
         let dz = PaddedMatrix::<f32>::from_f64(&sample(n, h, 8));
         let bias = vec![0.5f32; w.stride()];
@@ -583,8 +626,8 @@ mod tests {
         forward_rows(&rows, &w, &bias, 0, whole.as_mut_slice());
         assert_eq!(bits(split.as_slice()), bits(whole.as_slice()));
         let (mut split, mut whole) = (PaddedMatrix::zeros(p, h), PaddedMatrix::zeros(p, h));
-        sparse_transpose_product(&columns, &dz, &mut split);
-        transpose_rows(&columns, &dz, 0, whole.as_mut_slice());
+        sparse_transpose_product(&rows, &dz, &mut split);
+        transpose_rows(&rows, &dz, 0, whole.as_mut_slice());
         assert_eq!(bits(split.as_slice()), bits(whole.as_slice()));
     }
 

@@ -136,61 +136,6 @@ impl<T: Real> SparseRows<T> {
     }
 }
 
-/// The same entries by column: column `k` is `rows[starts[k]..starts[k + 1]]`
-/// (ascending) with `values` beside. Built from [`SparseRows`] by a counting
-/// sort, so the backward product can sum each weight's gradient in registers.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct SparseColumns<T> {
-    starts: Vec<usize>,
-    rows: Vec<u32>,
-    values: Vec<T>,
-}
-
-impl<T: Real> SparseColumns<T> {
-    /// Refills these columns with the entries of `x`, reusing the buffers.
-    pub(crate) fn fill_from_rows(&mut self, x: &SparseRows<T>) {
-        let width = x.width();
-        self.starts.clear();
-        self.starts.resize(width + 1, 0);
-        for &k in &x.cols[..x.nonzeros()] {
-            self.starts[k as usize + 1] += 1;
-        }
-        for k in 0..width {
-            self.starts[k + 1] += self.starts[k];
-        }
-        self.rows.resize(x.nonzeros(), 0);
-        self.values.resize(x.nonzeros(), T::default());
-        // Rows in ascending order land in ascending order within each column.
-        let mut next: Vec<usize> = self.starts[..width].to_vec();
-        for r in 0..x.rows() {
-            let (cols, values) = x.row(r);
-            for (&k, &v) in cols.iter().zip(values) {
-                let slot = &mut next[k as usize];
-                self.rows[*slot] = r as u32;
-                self.values[*slot] = v;
-                *slot += 1;
-            }
-        }
-    }
-
-    /// The number of columns.
-    pub(crate) fn width(&self) -> usize {
-        self.starts.len().saturating_sub(1)
-    }
-
-    /// The number of stored (non-zero) entries.
-    pub(crate) fn nonzeros(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// Column `k`: its non-zero rows and their values.
-    #[inline(always)]
-    pub(crate) fn column(&self, k: usize) -> (&[u32], &[T]) {
-        let range = self.starts[k]..self.starts[k + 1];
-        (&self.rows[range.clone()], &self.values[range])
-    }
-}
-
 /// Writes the non-zero entries of `row` (column, value) to the front of
 /// `cols` and `values`; returns how many, and whether every entry was finite.
 /// Runs of eight zeros (an image's background) cost one test.
@@ -274,12 +219,6 @@ mod tests {
         assert_eq!(rows.row(0), (&[1u32][..], &[1.5][..]));
         assert_eq!(rows.row(1), (&[][..], &[][..]));
         assert_eq!(rows.row(2), (&[0u32, 2][..], &[2.0, -3.0][..]));
-        let mut columns = SparseColumns::default();
-        columns.fill_from_rows(&rows);
-        assert_eq!(columns.width(), 3);
-        assert_eq!(columns.column(0), (&[2u32][..], &[2.0][..]));
-        assert_eq!(columns.column(1), (&[0u32][..], &[1.5][..]));
-        assert_eq!(columns.column(2), (&[2u32][..], &[-3.0][..]));
         Ok(())
     }
 

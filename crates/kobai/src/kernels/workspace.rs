@@ -2,16 +2,14 @@
 
 use std::cell::RefCell;
 
-use crate::kernels::{PaddedMatrix, Real, SparseColumns, SparseRows};
+use crate::kernels::{PaddedMatrix, Real, SparseRows};
 
 /// Everything the fused backprop writes, kept between calls so a step
 /// allocates only its returned gradients.
 #[derive(Debug, Default)]
 pub(crate) struct Workspace<T> {
-    /// The batch's non-zero inputs, by row.
+    /// The batch's non-zero inputs.
     pub(crate) x: SparseRows<T>,
-    /// The same, by column.
-    pub(crate) x_columns: SparseColumns<T>,
     /// `W1` rounded to `T`, padded.
     pub(crate) w1: PaddedMatrix<T>,
     /// The hidden activations.

@@ -73,7 +73,6 @@ fn backprop<T: Real>(
     labels: &[usize],
     Workspace {
         x: rows,
-        x_columns,
         w1,
         h,
         da1,
@@ -125,8 +124,7 @@ fn backprop<T: Real>(
 
     // First layer's gradients; its input gradient is never needed.
     dw1.reshape(net.w1.nrows(), hidden);
-    x_columns.fill_from_rows(rows);
-    sparse_transpose_product(x_columns, da1, dw1);
+    sparse_transpose_product(rows, da1, dw1);
     let mut db1 = vec![T::zero(); stride];
     for row in da1.as_slice().chunks_exact(stride) {
         db1.iter_mut().zip(row).for_each(|(d, &v)| *d = *d + v);
