@@ -33,7 +33,7 @@ pub enum Activation {
 /// over two threads (with the `parallel` feature) only when they are large
 /// enough to pay for it — bit-identical to one thread either way. Their
 /// results differ from [`Compute::Layers`] only by rounding: about 1e-15
-/// relative in `f64`, 1e-6 in `f32`.
+/// relative in `f64`, a few 1e-6 in `f32` (tested to 2e-5 on 784-50-10).
 ///
 /// ```
 /// use kobai::nets::Compute;
