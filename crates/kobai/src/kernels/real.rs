@@ -40,78 +40,48 @@ pub(crate) trait Real:
     fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector;
 }
 
-impl Real for f32 {
-    const LANES: usize = 8;
-    #[cfg(target_arch = "x86_64")]
-    type Vector = pulp::f32x8;
+/// `impl Real` for a float type, its lane count and its pulp vector ops.
+macro_rules! impl_real {
+    ($t:ty, $lanes:expr, $vector:ty, $splat:ident, $mul_add:ident, $add:ident) => {
+        impl Real for $t {
+            const LANES: usize = $lanes;
+            #[cfg(target_arch = "x86_64")]
+            type Vector = $vector;
 
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
-    #[inline(always)]
-    fn fma(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
-    #[inline(always)]
-    fn exp(self) -> Self {
-        self.exp()
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn splat(simd: V3, v: Self) -> Self::Vector {
-        simd.splat_f32x8(v)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
-        simd.mul_add_f32x8(a, b, c)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector {
-        simd.add_f32x8(a, b)
-    }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                f64::from(self)
+            }
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.mul_add(b, c)
+            }
+            #[inline(always)]
+            fn exp(self) -> Self {
+                self.exp()
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline(always)]
+            fn splat(simd: V3, v: Self) -> Self::Vector {
+                simd.$splat(v)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline(always)]
+            fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
+                simd.$mul_add(a, b, c)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[inline(always)]
+            fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector {
+                simd.$add(a, b)
+            }
+        }
+    };
 }
 
-impl Real for f64 {
-    const LANES: usize = 4;
-    #[cfg(target_arch = "x86_64")]
-    type Vector = pulp::f64x4;
-
-    #[inline(always)]
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn fma(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
-    #[inline(always)]
-    fn exp(self) -> Self {
-        self.exp()
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn splat(simd: V3, v: Self) -> Self::Vector {
-        simd.splat_f64x4(v)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn vfma(simd: V3, a: Self::Vector, b: Self::Vector, c: Self::Vector) -> Self::Vector {
-        simd.mul_add_f64x4(a, b, c)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn vadd(simd: V3, a: Self::Vector, b: Self::Vector) -> Self::Vector {
-        simd.add_f64x4(a, b)
-    }
-}
+impl_real!(f32, 8, pulp::f32x8, splat_f32x8, mul_add_f32x8, add_f32x8);
+impl_real!(f64, 4, pulp::f64x4, splat_f64x4, mul_add_f64x4, add_f64x4);

@@ -285,32 +285,34 @@ impl<T: Real> pulp::NullaryFnOnce for TransposeAvx2<'_, T> {
 #[cfg(target_arch = "x86_64")]
 const BLOCK: usize = 7;
 
-/// Calls `$kernel::<T, B>($args, $out)` with `B` the block width, 1 to 7.
+/// Calls `$kernel::<T, B>(args…)` with `B` the block width, 1 to 7.
 #[cfg(target_arch = "x86_64")]
 macro_rules! by_block {
-    ($block:expr, $kernel:ident, $args:expr, $out:expr) => {
+    ($block:expr, $kernel:ident, $($arg:expr),*) => {
         match $block {
-            1 => $kernel::<T, 1>($args, $out),
-            2 => $kernel::<T, 2>($args, $out),
-            3 => $kernel::<T, 3>($args, $out),
-            4 => $kernel::<T, 4>($args, $out),
-            5 => $kernel::<T, 5>($args, $out),
-            6 => $kernel::<T, 6>($args, $out),
-            _ => $kernel::<T, BLOCK>($args, $out),
+            1 => $kernel::<T, 1>($($arg),*),
+            2 => $kernel::<T, 2>($($arg),*),
+            3 => $kernel::<T, 3>($($arg),*),
+            4 => $kernel::<T, 4>($($arg),*),
+            5 => $kernel::<T, 5>($($arg),*),
+            6 => $kernel::<T, 6>($($arg),*),
+            _ => $kernel::<T, BLOCK>($($arg),*),
         }
     };
 }
 
-/// What a block kernel needs: the SIMD token, the sparse operand's entries
-/// (row `first + i` or column `first + i`) as a function, the dense operand,
-/// an optional starting row (the bias), the block's first vector and the
-/// vectors per row.
+/// What a block kernel needs: the SIMD token, `x`, the dense operand (`W`
+/// forward, `dz` backward) as vectors, where the call starts (forward: the
+/// first row of `x` it computes; backward: the first column of `x`, i.e.
+/// row of the output, it owns), the block's first vector and the vectors
+/// per row.
 #[cfg(target_arch = "x86_64")]
-struct BlockArgs<'a, T: Real, E> {
+#[derive(Clone, Copy)]
+struct BlockArgs<'a, T: Real> {
     simd: V3,
-    entries: E,
+    x: &'a SparseRows<T>,
     dense: &'a [T::Vector],
-    init: Option<&'a [T::Vector]>,
+    first: usize,
     start: usize,
     vectors: usize,
 }
@@ -325,23 +327,20 @@ fn forward_rows_avx2<T: Real>(
     first: usize,
     out: &mut [T],
 ) {
-    let dense: &[T::Vector] = bytemuck::cast_slice(w.as_slice());
     let bias: &[T::Vector] = bytemuck::cast_slice(bias);
     let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-    let vectors = bias.len();
-    let mut start = 0;
-    while start < vectors {
-        let block = (vectors - start).min(BLOCK);
-        let args = BlockArgs {
-            simd,
-            entries: |i: usize| x.row(first + i),
-            dense,
-            init: Some(bias),
-            start,
-            vectors,
-        };
-        by_block!(block, two_chain_block, args, out);
-        start += block;
+    let mut args = BlockArgs {
+        simd,
+        x,
+        dense: bytemuck::cast_slice(w.as_slice()),
+        first,
+        start: 0,
+        vectors: bias.len(),
+    };
+    while args.start < args.vectors {
+        let block = (args.vectors - args.start).min(BLOCK);
+        by_block!(block, two_chain_block, args, bias, out);
+        args.start += block;
     }
 }
 
@@ -354,49 +353,38 @@ fn transpose_rows_avx2<T: Real>(
     first: usize,
     out: &mut [T],
 ) {
-    let vectors = dz.stride() / T::LANES;
     let last = first + out.len() / dz.stride();
-    let dz: &[T::Vector] = bytemuck::cast_slice(dz.as_slice());
     let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-    let mut start = 0;
-    while start < vectors {
-        let block = (vectors - start).min(BLOCK);
-        let args = ScatterArgs {
-            simd,
-            x,
-            dz,
-            columns: (first, last),
-            start,
-            vectors,
-        };
-        by_block!(block, scatter_block, args, out);
-        start += block;
+    let mut args = BlockArgs {
+        simd,
+        x,
+        dense: bytemuck::cast_slice(dz.as_slice()),
+        first,
+        start: 0,
+        vectors: dz.stride() / T::LANES,
+    };
+    while args.start < args.vectors {
+        let block = (args.vectors - args.start).min(BLOCK);
+        by_block!(block, scatter_block, args, last, out);
+        args.start += block;
     }
 }
 
-/// What [`scatter_block`] needs: the SIMD token, `x`, `dz`, the columns of
-/// `x` (rows of the output) this call owns, the block's first vector and the
-/// vectors per row.
-#[cfg(target_arch = "x86_64")]
-struct ScatterArgs<'a, T: Real> {
-    simd: V3,
-    x: &'a SparseRows<T>,
-    dz: &'a [T::Vector],
-    columns: (usize, usize),
-    start: usize,
-    vectors: usize,
-}
-
-/// Vectors `start..start + B` of `xᵀ · dz`: each row of `dz` is held in
-/// registers while its sample's non-zero inputs add it to their rows.
+/// Vectors `start..start + B` of rows `first..last` of `xᵀ · dz`: each row
+/// of `dz` is held in registers while its sample's non-zero inputs in those
+/// columns add it to their rows.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn scatter_block<T: Real, const B: usize>(args: ScatterArgs<'_, T>, out: &mut [T::Vector]) {
-    let ScatterArgs {
+fn scatter_block<T: Real, const B: usize>(
+    args: BlockArgs<'_, T>,
+    last: usize,
+    out: &mut [T::Vector],
+) {
+    let BlockArgs {
         simd,
         x,
-        dz,
-        columns: (first, last),
+        dense: dz,
+        first,
         start,
         vectors,
     } = args;
@@ -416,36 +404,34 @@ fn scatter_block<T: Real, const B: usize>(args: ScatterArgs<'_, T>, out: &mut [T
     }
 }
 
-/// Vectors `start..start + B` of every output row `i`: the sum over the
-/// entries `(j, v)` of `entries(i)` of `v · dense[j]`, in two register
-/// chains (even- and odd-numbered entries) added at the end.
+/// Vectors `start..start + B` of every output row `i`: `bias` plus the sum
+/// over the non-zero entries `(k, v)` of row `first + i` of `x` of
+/// `v · w[k]`, in two register chains (even- and odd-numbered entries)
+/// added at the end.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn two_chain_block<'a, T: Real, const B: usize>(
-    args: BlockArgs<'a, T, impl Fn(usize) -> (&'a [u32], &'a [T])>,
+fn two_chain_block<T: Real, const B: usize>(
+    args: BlockArgs<'_, T>,
+    bias: &[T::Vector],
     out: &mut [T::Vector],
 ) {
     let BlockArgs {
         simd,
-        entries,
-        dense,
-        init,
+        x,
+        dense: w,
+        first,
         start,
         vectors,
     } = args;
-    let zero = T::splat(simd, T::zero());
     for (i, out_row) in out.chunks_exact_mut(vectors).enumerate() {
-        let mut even = [zero; B];
-        if let Some(init) = init {
-            even.copy_from_slice(&init[start..start + B]);
-        }
-        let mut odd = [zero; B];
-        let (index, values) = entries(i);
-        let mut pairs = index.chunks_exact(2).zip(values.chunks_exact(2));
-        for (j, v) in pairs.by_ref() {
+        let mut even = [T::splat(simd, T::zero()); B];
+        even.copy_from_slice(&bias[start..start + B]);
+        let mut odd = [T::splat(simd, T::zero()); B];
+        let (cols, values) = x.row(first + i);
+        for (k, v) in cols.chunks_exact(2).zip(values.chunks_exact(2)) {
             let (row0, row1) = (
-                &dense[j[0] as usize * vectors + start..][..B],
-                &dense[j[1] as usize * vectors + start..][..B],
+                &w[k[0] as usize * vectors + start..][..B],
+                &w[k[1] as usize * vectors + start..][..B],
             );
             let (v0, v1) = (T::splat(simd, v[0]), T::splat(simd, v[1]));
             for b in 0..B {
@@ -453,10 +439,10 @@ fn two_chain_block<'a, T: Real, const B: usize>(
                 odd[b] = T::vfma(simd, v1, row1[b], odd[b]);
             }
         }
-        if let (Some(&j), Some(&v)) = (index.last(), values.last())
-            && index.len() % 2 == 1
+        if let (Some(&k), Some(&v)) = (cols.last(), values.last())
+            && cols.len() % 2 == 1
         {
-            let row = &dense[j as usize * vectors + start..][..B];
+            let row = &w[k as usize * vectors + start..][..B];
             let v = T::splat(simd, v);
             for b in 0..B {
                 even[b] = T::vfma(simd, v, row[b], even[b]);
