@@ -163,6 +163,23 @@ pub enum KobaiError {
         given: String,
     },
 
+    /// A layer of a network misbehaved or was misused: its backward pass
+    /// returned a gradient of the wrong shape, its cache was not the one its
+    /// forward pass made, or the network around it does not fit.
+    ///
+    /// ```
+    /// use kobai::KobaiError;
+    /// let err = KobaiError::Layer { layer: "leaky_relu1".into(), detail: "its input gradient has shape [2] but its input had shape [3]".into() };
+    /// assert_eq!(err.to_string(), "layer leaky_relu1: its input gradient has shape [2] but its input had shape [3]");
+    /// ```
+    #[error("layer {layer}: {detail}")]
+    Layer {
+        /// The layer's name in its network (`affine2`), or its kind.
+        layer: String,
+        /// What went wrong.
+        detail: String,
+    },
+
     /// A formula could not be read; the message names the column.
     #[error("cannot read formula {formula:?} at column {position}: {message}")]
     Formula {

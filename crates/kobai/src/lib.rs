@@ -115,7 +115,7 @@ pub use gradient_check::{
 };
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
 pub use model::{Backprop, Grads, Model, Params};
-pub use nets::{SimpleNet, TwoLayerNet, simple_net_loss};
+pub use nets::{MultiLayerNet, Network, SimpleNet, TwoLayerNet, simple_net_loss};
 pub use numerical_gradient::{
     BOOK_STEP, FiniteDiff, FunctionValue, numerical_diff, numerical_gradient,
 };

@@ -2,6 +2,8 @@
 
 use ndarray::{Array, ArrayRef, Dimension};
 
+use crate::kernels::Real;
+
 /// The logistic sigmoid, element by element.
 ///
 /// ```text
@@ -17,7 +19,7 @@ use ndarray::{Array, ArrayRef, Dimension};
 /// assert!((y[2] - 0.8807970779778823).abs() < 1e-15);
 /// ```
 pub fn sigmoid<D: Dimension>(x: &ArrayRef<f64, D>) -> Array<f64, D> {
-    x.mapv(|v| 1.0 / (1.0 + (-v).exp()))
+    x.mapv(sigmoid_of)
 }
 
 /// The rectifier, element by element.
@@ -33,7 +35,42 @@ pub fn sigmoid<D: Dimension>(x: &ArrayRef<f64, D>) -> Array<f64, D> {
 /// assert_eq!(kobai::relu(&array![-1.0, 0.0, 2.5]), array![0.0, 0.0, 2.5]);
 /// ```
 pub fn relu<D: Dimension>(x: &ArrayRef<f64, D>) -> Array<f64, D> {
-    x.mapv(|v| if v > 0.0 || v.is_nan() { v } else { 0.0 })
+    x.mapv(relu_of)
+}
+
+// The element-wise arithmetic, written once: the functions above, the
+// layers, the fused engine (in f32 and f64) and the structure-aware numerical
+// gradient all call these.
+
+/// ReLU of one value: 0 where `v <= 0`, `v` otherwise (NaN passes, as the
+/// book's `out[x <= 0] = 0` lets it).
+#[inline]
+pub(crate) fn relu_of<T: Real>(v: T) -> T {
+    if v <= T::zero() { T::zero() } else { v }
+}
+
+/// ReLU's backward pass for one element: `d` where the input was positive.
+#[inline]
+pub(crate) fn relu_backward_of<T: Real>(x: T, d: T) -> T {
+    if x > T::zero() { d } else { T::zero() }
+}
+
+/// The sigmoid of one value, `1 / (1 + e^(−v))`.
+#[inline]
+pub(crate) fn sigmoid_of<T: Real>(v: T) -> T {
+    T::one() / (T::one() + (T::zero() - v).exp())
+}
+
+/// The sigmoid's backward pass for one element, from its output `y`.
+#[inline]
+pub(crate) fn sigmoid_backward_of<T: Real>(y: T, d: T) -> T {
+    d * (T::one() - y) * y
+}
+
+/// tanh's backward pass for one element, from its output `y`.
+#[inline]
+pub(crate) fn tanh_backward_of<T: Real>(y: T, d: T) -> T {
+    d * (T::one() - y * y)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! | `softmax(x)`                  | [`softmax`]`(&x)?`                       |
 //! | `cross_entropy_error(y, t)`   | [`cross_entropy_error`]`(&y, &t)?`       |
 
-mod activations;
+pub(crate) mod activations;
 mod cross_entropy;
 mod softmax;
 mod targets;

@@ -93,16 +93,16 @@ pub fn gradient_check<M: Backprop + Send + Sync>(
     let (_, analytic) = model.gradient(x, t)?;
     let first = FiniteDiff::accurate().step(Step::Fixed(CHECK_STEP));
     let again = FiniteDiff::accurate().step(Step::Fixed(RECHECK_STEP));
-    let names: Vec<&'static str> = model.params().iter().map(|(name, _)| *name).collect();
+    let names: Vec<String> = model.params().into_iter().map(|(name, _)| name).collect();
     let mut tensors = Vec::with_capacity(names.len());
     for (k, name) in names.into_iter().enumerate() {
-        let Some(a) = analytic.get(name) else {
+        let Some(a) = analytic.get(&name) else {
             continue;
         };
         let (numerical, error, rechecked, unreliable) =
-            element_derivatives(model, (k, name), a, (x, t), (&first, &again))?;
+            element_derivatives(model, (k, &name), a, (x, t), (&first, &again))?;
         let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut check = tensor_check(name, a, &numerical, |i, av, _| {
+        let mut check = tensor_check(&name, a, &numerical, |i, av, _| {
             error.as_slice().map_or(f64::NAN, |e| e[i])
                 + BACKPROP_ULPS * f64::EPSILON * (av.abs() + scale)
         });
@@ -189,16 +189,16 @@ pub fn estimated_gradient<M: Backprop + Send + Sync>(
     let first = FiniteDiff::accurate().step(Step::Fixed(CHECK_STEP));
     let again = FiniteDiff::accurate().step(Step::Fixed(RECHECK_STEP));
     let (mut values, mut errors) = (Grads::default(), Grads::default());
-    let params: Vec<(&'static str, ArrayD<f64>)> = model
+    let params: Vec<(String, ArrayD<f64>)> = model
         .params()
-        .iter()
-        .map(|(name, p)| (*name, ArrayD::zeros(p.raw_dim())))
+        .into_iter()
+        .map(|(name, p)| (name, ArrayD::zeros(p.raw_dim())))
         .collect();
     for (k, (name, shape_of)) in params.iter().enumerate() {
         let (n, e, _, _) =
             element_derivatives(model, (k, name), shape_of, (x, t), (&first, &again))?;
-        values.push(*name, n);
-        errors.push(*name, e);
+        values.push(name.as_str(), n);
+        errors.push(name.as_str(), e);
     }
     Ok((values, errors))
 }

@@ -208,7 +208,7 @@ struct Line<'a, 't, M> {
     /// The gradient under test, flattened the same way.
     g: Vec<f64>,
     /// (name, shape, offset) of each parameter.
-    layout: Vec<(&'static str, Vec<usize>, usize)>,
+    layout: Vec<(String, Vec<usize>, usize)>,
     evaluations: usize,
 }
 
@@ -216,11 +216,11 @@ impl<'a, 't, M: Model> Line<'a, 't, M> {
     fn new(model: &M, x: &'a ArrayRef2<f64>, t: &'a Targets<'t>, analytic: &Grads) -> Result<Self> {
         let (mut base, mut g, mut layout) = (Vec::new(), Vec::new(), Vec::new());
         for (name, p) in model.params() {
-            let Some(a) = analytic.get(name).filter(|a| a.shape() == p.shape()) else {
+            let Some(a) = analytic.get(&name).filter(|a| a.shape() == p.shape()) else {
                 return Err(KobaiError::Shape {
                     what: format!("the gradient of {name}"),
                     expected: format!("expected shape {:?}", p.shape()),
-                    found: analytic.get(name).map_or(vec![], |a| a.shape().to_vec()),
+                    found: analytic.get(&name).map_or(vec![], |a| a.shape().to_vec()),
                 });
             };
             crate::check::finite(&format!("the gradient of {name}"), a)?;

@@ -29,6 +29,8 @@ pub(crate) trait Real:
     fn fma(self, b: Self, c: Self) -> Self;
     /// `e^self`.
     fn exp(self) -> Self;
+    /// `tanh(self)`.
+    fn tanh(self) -> Self;
     /// `v` in every lane.
     #[cfg(target_arch = "x86_64")]
     fn splat(simd: V3, v: Self) -> Self::Vector;
@@ -63,6 +65,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn exp(self) -> Self {
                 self.exp()
+            }
+            #[inline(always)]
+            fn tanh(self) -> Self {
+                self.tanh()
             }
             #[cfg(target_arch = "x86_64")]
             #[inline(always)]

@@ -1,10 +1,13 @@
 //! The ReLU layer.
 
-use ndarray::{Array2, ArrayRef2, ArrayView2, Zip};
+use ndarray::{ArrayD, Zip};
 
-use crate::error::{KobaiError, Result};
+use super::layer::{Backward, Cache, Forward, Layer, Mode, same_shape};
+use crate::error::Result;
+use crate::functions::activations::{relu_backward_of, relu_of};
+use crate::nets::LayerSpec;
 
-/// Rectified linear units, element by element.
+/// Rectified linear units, element by element, on inputs of any shape.
 ///
 /// ```text
 /// forward:  y = max(0, x)
@@ -12,50 +15,38 @@ use crate::error::{KobaiError, Result};
 /// ```
 ///
 /// ```
-/// use kobai::layers::Relu;
+/// use kobai::layers::{Layer, Mode, Relu};
 /// use ndarray::array;
-/// let x = array![[-1.0, 2.0]];
-/// let (y, cache) = Relu.forward(x.view());
-/// assert_eq!(y, array![[0.0, 2.0]]);
-/// assert_eq!(Relu.backward(&cache, &array![[5.0, 5.0]])?, array![[0.0, 5.0]]);
+/// let out = Relu.forward(array![[-1.0, 2.0]].into_dyn(), Mode::Train)?;
+/// assert_eq!(out.output, array![[0.0, 2.0]].into_dyn());
+/// let back = Relu.backward(&out.cache, array![[5.0, 5.0]].into_dyn())?;
+/// assert_eq!(back.dx, array![[0.0, 5.0]].into_dyn());
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Relu;
 
-/// What [`Relu::backward`] needs: the forward input.
-#[derive(Debug, Clone)]
-pub struct ReluCache<'x> {
-    x: ArrayView2<'x, f64>,
-}
-
-impl Relu {
-    /// `max(0, x)` and the cache.
-    pub fn forward<'x>(&self, x: ArrayView2<'x, f64>) -> (Array2<f64>, ReluCache<'x>) {
-        (x.mapv(|v| if v > 0.0 { v } else { 0.0 }), ReluCache { x })
+impl Layer for Relu {
+    fn kind(&self) -> &str {
+        "relu"
     }
 
-    /// `dout` where the input was positive, else 0.
-    ///
-    /// # Errors
-    /// [`KobaiError::Shape`] if `dout` does not have the input's shape.
-    pub fn backward(&self, cache: &ReluCache<'_>, dout: &ArrayRef2<f64>) -> Result<Array2<f64>> {
-        same_shape("relu output gradient", cache.x.shape(), dout.shape())?;
-        Ok(Zip::from(&cache.x)
-            .and(dout)
-            .map_collect(|&x, &d| if x > 0.0 { d } else { 0.0 }))
+    fn forward(&self, x: ArrayD<f64>, _mode: Mode) -> Result<Forward> {
+        // Book: out[x <= 0] = 0, so NaN passes through (and is caught by the loss).
+        let y = x.mapv(relu_of);
+        Ok(Forward::new(y, Cache::new(x)))
     }
-}
 
-/// Errors unless a backward `dout` has the forward output's shape.
-pub(crate) fn same_shape(what: &str, expected: &[usize], found: &[usize]) -> Result<()> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(KobaiError::Shape {
-            what: what.into(),
-            expected: format!("expected the output's shape {expected:?}"),
-            found: found.to_vec(),
-        })
+    fn backward(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Backward> {
+        let x: &ArrayD<f64> = cache.get(self.kind())?;
+        same_shape("relu output gradient", x.shape(), dout.shape())?;
+        let dx = Zip::from(x)
+            .and(&dout)
+            .map_collect(|&x, &d| relu_backward_of(x, d));
+        Ok(Backward::input_only(dx))
+    }
+
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Relu
     }
 }

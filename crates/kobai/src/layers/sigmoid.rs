@@ -1,50 +1,50 @@
 //! The sigmoid layer.
 
-use ndarray::{Array2, ArrayRef2, ArrayView2, Zip};
+use ndarray::{ArrayD, Zip};
 
-use super::relu::same_shape;
+use super::layer::{Backward, Cache, Forward, Layer, Mode, same_shape};
 use crate::error::Result;
-use crate::functions::sigmoid;
+use crate::functions::activations::{sigmoid_backward_of, sigmoid_of};
+use crate::nets::LayerSpec;
 
-/// The logistic sigmoid, element by element (the book's chapter 4 network uses it).
+/// The logistic sigmoid, element by element, on inputs of any shape.
 ///
 /// ```text
-/// forward:  y = 1 / (1 + exp(−x))
+/// forward:  y = 1 / (1 + e^(−x))
 /// backward: dx = dout · (1 − y) · y
 /// ```
 ///
 /// ```
-/// use kobai::layers::Sigmoid;
+/// use kobai::layers::{Layer, Mode, Sigmoid};
 /// use ndarray::array;
-/// let (y, cache) = Sigmoid.forward(array![[0.0]].view());
-/// assert_eq!(y, array![[0.5]]);
-/// assert_eq!(Sigmoid.backward(&cache, &array![[1.0]])?, array![[0.25]]);
+/// let out = Sigmoid.forward(array![[0.0]].into_dyn(), Mode::Train)?;
+/// assert_eq!(out.output, array![[0.5]].into_dyn());
+/// assert_eq!(Sigmoid.backward(&out.cache, array![[1.0]].into_dyn())?.dx, array![[0.25]].into_dyn());
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sigmoid;
 
-/// What [`Sigmoid::backward`] needs: the forward output.
-#[derive(Debug, Clone)]
-pub struct SigmoidCache {
-    y: Array2<f64>,
-}
-
-impl Sigmoid {
-    /// The sigmoid of `x` and the cache.
-    pub fn forward(&self, x: ArrayView2<'_, f64>) -> (Array2<f64>, SigmoidCache) {
-        let y = sigmoid(&x);
-        (y.clone(), SigmoidCache { y })
+impl Layer for Sigmoid {
+    fn kind(&self) -> &str {
+        "sigmoid"
     }
 
-    /// `dout · (1 − y) · y`.
-    ///
-    /// # Errors
-    /// [`KobaiError::Shape`](crate::KobaiError::Shape) if `dout` does not have the output's shape.
-    pub fn backward(&self, cache: &SigmoidCache, dout: &ArrayRef2<f64>) -> Result<Array2<f64>> {
-        same_shape("sigmoid output gradient", cache.y.shape(), dout.shape())?;
-        Ok(Zip::from(&cache.y)
-            .and(dout)
-            .map_collect(|&y, &d| d * (1.0 - y) * y))
+    fn forward(&self, x: ArrayD<f64>, _mode: Mode) -> Result<Forward> {
+        let y = x.mapv(sigmoid_of);
+        Ok(Forward::new(y.clone(), Cache::new(y)))
+    }
+
+    fn backward(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Backward> {
+        let y: &ArrayD<f64> = cache.get(self.kind())?;
+        same_shape("sigmoid output gradient", y.shape(), dout.shape())?;
+        let dx = Zip::from(y)
+            .and(&dout)
+            .map_collect(|&y, &d| sigmoid_backward_of(y, d));
+        Ok(Backward::input_only(dx))
+    }
+
+    fn spec(&self) -> LayerSpec {
+        LayerSpec::Sigmoid
     }
 }

@@ -18,6 +18,7 @@ use ndarray::ArrayD;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Grads {
     entries: Vec<(String, ArrayD<f64>)>,
+    updates: Vec<(String, ArrayD<f64>)>,
 }
 
 impl Grads {
@@ -57,6 +58,27 @@ impl Grads {
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Records the new value of the buffer `name` that the training forward
+    /// pass computed (BatchNorm's running statistics, Dropout's draw
+    /// counter); [`crate::optim::step`] assigns it after the update.
+    ///
+    /// ```
+    /// use kobai::Grads;
+    /// use ndarray::array;
+    /// let mut grads = Grads::default();
+    /// grads.push_update("batchnorm1.running_mean", array![0.1].into_dyn());
+    /// assert_eq!(grads.updates().count(), 1);
+    /// assert!(grads.is_empty(), "updates are not gradients");
+    /// ```
+    pub fn push_update(&mut self, name: impl Into<String>, value: ArrayD<f64>) {
+        self.updates.push((name.into(), value));
+    }
+
+    /// The buffer updates, by name, in the order they were pushed.
+    pub fn updates(&self) -> impl Iterator<Item = (&str, &ArrayD<f64>)> {
+        self.updates.iter().map(|(n, v)| (n.as_str(), v))
     }
 }
 

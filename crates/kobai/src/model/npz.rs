@@ -4,12 +4,12 @@ use std::fs::File;
 use std::io::{Cursor, Read, Seek};
 use std::path::Path;
 
-use ndarray::ArrayD;
+use ndarray::{Array1, ArrayD};
 use ndarray_npy::npy::header::Header;
 use ndarray_npy::{NpzWriter, ReadNpyExt};
 use zip::ZipArchive;
 
-use super::Params;
+use super::{Params, saved, saved_mut};
 use crate::atomic_file::{io_error, write_atomically};
 use crate::check;
 use crate::error::{KobaiError, Result};
@@ -34,9 +34,14 @@ use crate::error::{KobaiError, Result};
 /// ```
 pub fn save_npz<M: Params>(model: &M, path: &Path) -> Result<()> {
     let mut writer = NpzWriter::new(Cursor::new(Vec::new()));
-    for (name, param) in model.params() {
+    for (name, param) in saved(model) {
         writer
             .add_array(name, &param)
+            .map_err(|e| npz_error(&path.display().to_string(), &e))?;
+    }
+    if let Some(text) = model.architecture() {
+        writer
+            .add_array(ARCHITECTURE, &Array1::from(text.into_bytes()))
             .map_err(|e| npz_error(&path.display().to_string(), &e))?;
     }
     let bytes = writer
@@ -98,18 +103,83 @@ pub fn load_npz_from_reader<M: Params, R: Read + Seek>(model: &mut M, reader: R)
 /// (`source` names it in errors), then assigns them all.
 fn load_from<M: Params, R: Read + Seek>(model: &mut M, reader: R, source: &str) -> Result<()> {
     let mut archive = ZipArchive::new(reader).map_err(|e| npz_error(source, &e))?;
+    if let (Some(ours), Some(theirs)) = (model.architecture(), read_text(&mut archive, source)?)
+        && ours != theirs
+    {
+        return Err(KobaiError::Format {
+            path: source.to_owned(),
+            detail: format!(
+                "holds the weights of the network {theirs:?}, not of this one ({ours:?})"
+            ),
+        });
+    }
     let mut loaded = Vec::new();
-    for (name, param) in model.params() {
+    for (name, param) in saved(model) {
         let what = format!("{name} in {source}");
-        let bytes = read_member(&mut archive, name, param.len(), source)?;
-        let array = parse_npy(&bytes, name, param.shape(), source)?;
+        let bytes = read_member(&mut archive, &name, param.len(), source)?;
+        let array = parse_npy(&bytes, &name, param.shape(), source)?;
         check::finite(&what, &array)?;
         loaded.push(array);
     }
-    for ((_, mut param), array) in model.params_mut().into_iter().zip(loaded) {
+    for ((_, mut param), array) in saved_mut(model).into_iter().zip(loaded) {
         param.assign(&array);
     }
     Ok(())
+}
+
+/// The member that holds a network's architecture, as UTF-8 bytes.
+const ARCHITECTURE: &str = "architecture";
+
+/// The longest architecture text kobai reads.
+const MAX_ARCHITECTURE_BYTES: usize = 1 << 16;
+
+/// The architecture that [`save_npz`] wrote into the `.npz` file at `path`,
+/// if it wrote one (a [`Network`](crate::nets::Network) describes itself; a
+/// `TwoLayerNet` does not). Build the network from it with
+/// [`Network::from_architecture`](crate::nets::Network::from_architecture),
+/// then [`load_npz`] its weights.
+///
+/// # Errors
+/// [`KobaiError::Io`] if the file cannot be opened; [`KobaiError::Format`] if
+/// it is not an `.npz` archive or its architecture is not UTF-8 text.
+///
+/// ```
+/// use kobai::model::{load_npz, read_architecture, save_npz};
+/// use kobai::nets::{MultiLayerNet, Network};
+/// let net = MultiLayerNet::new(4, &[3, 3], 2).seed(5).build()?;
+/// let path = std::env::temp_dir().join("kobai-doc-architecture.npz");
+/// save_npz(&net, &path)?;
+/// let text = read_architecture(&path)?.expect("a network writes its architecture");
+/// let mut copy = Network::from_architecture(&text)?;
+/// load_npz(&mut copy, &path)?;
+/// assert_eq!(kobai::Params::params(&copy)[0].1, kobai::Params::params(&net)[0].1);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn read_architecture(path: &Path) -> Result<Option<String>> {
+    let file = File::open(path).map_err(|e| io_error(path, &e))?;
+    let source = path.display().to_string();
+    let mut archive = ZipArchive::new(file).map_err(|e| npz_error(&source, &e))?;
+    read_text(&mut archive, &source)
+}
+
+fn read_text<R: Read + Seek>(archive: &mut ZipArchive<R>, source: &str) -> Result<Option<String>> {
+    let present = archive.index_for_name(ARCHITECTURE).is_some()
+        || archive
+            .index_for_name(&format!("{ARCHITECTURE}.npy"))
+            .is_some();
+    if !present {
+        return Ok(None);
+    }
+    let bytes = read_member(archive, ARCHITECTURE, MAX_ARCHITECTURE_BYTES / 8, source)?;
+    let text = Array1::<u8>::read_npy(Cursor::new(bytes))
+        .ok()
+        .and_then(|a| String::from_utf8(a.to_vec()).ok())
+        .ok_or_else(|| KobaiError::Format {
+            path: source.to_owned(),
+            detail: "its architecture member is not an array of UTF-8 bytes".into(),
+        })?;
+    Ok(Some(text))
 }
 
 /// The longest `.npy` header kobai reads. NumPy writes about 128 bytes for a

@@ -11,11 +11,14 @@ use ndarray::{Array1, Array2, ArrayRef2, ArrayView2, ArrayViewMut2, Axis, Slice}
 use crate::CROSS_ENTROPY_DELTA;
 use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
+use crate::functions::activations::{
+    relu_backward_of, relu_of, sigmoid_backward_of, sigmoid_of, tanh_backward_of,
+};
 use crate::functions::{Targets, class_labels};
 use crate::kernels::{
     Real, Workspace, sparse_affine_forward, sparse_transpose_product, with_workspace,
 };
-use crate::layers::Affine;
+use crate::layers::AffineView;
 use crate::model::Grads;
 use crate::nets::{Activation, TwoLayerNet};
 
@@ -56,7 +59,7 @@ pub(crate) fn batch_gradient<T: Real>(
 /// The class labels of a batch of `shape` for `net`, after the checks the
 /// layers make (the input width, at least one row, the targets).
 fn check_batch(net: &TwoLayerNet, shape: &[usize], t: &Targets<'_>) -> Result<Vec<usize>> {
-    Affine {
+    AffineView {
         w: net.w1.view(),
         b: net.b1.view(),
     }
@@ -152,14 +155,9 @@ fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden:
     for row in a.chunks_exact_mut(stride) {
         let (used, padding) = row.split_at_mut(hidden);
         match activation {
-            Activation::Relu => used.iter_mut().for_each(|v| {
-                if *v <= T::zero() {
-                    *v = T::zero()
-                }
-            }),
-            Activation::Sigmoid => used
-                .iter_mut()
-                .for_each(|v| *v = T::one() / (T::one() + (T::zero() - *v).exp())),
+            Activation::Relu => used.iter_mut().for_each(|v| *v = relu_of(*v)),
+            Activation::Sigmoid => used.iter_mut().for_each(|v| *v = sigmoid_of(*v)),
+            Activation::Tanh => used.iter_mut().for_each(|v| *v = v.tanh()),
         }
         padding.fill(T::zero());
     }
@@ -169,15 +167,18 @@ fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden:
 fn activation_backward<T: Real>(activation: Activation, dh: &mut [T], h: &[T]) {
     match activation {
         // h > 0 exactly where a1 > 0.
-        Activation::Relu => dh.iter_mut().zip(h).for_each(|(d, &h)| {
-            if h <= T::zero() {
-                *d = T::zero()
-            }
-        }),
+        Activation::Relu => dh
+            .iter_mut()
+            .zip(h)
+            .for_each(|(d, &h)| *d = relu_backward_of(h, *d)),
         Activation::Sigmoid => dh
             .iter_mut()
             .zip(h)
-            .for_each(|(d, &h)| *d = *d * (T::one() - h) * h),
+            .for_each(|(d, &h)| *d = sigmoid_backward_of(h, *d)),
+        Activation::Tanh => dh
+            .iter_mut()
+            .zip(h)
+            .for_each(|(d, &h)| *d = tanh_backward_of(h, *d)),
     }
 }
 

@@ -1,8 +1,16 @@
-//! Networks, from the notebook's one-layer `simpleNet` to the book's `TwoLayerNet`.
+//! Networks, from the notebook's one-layer `simpleNet` to the book's
+//! `TwoLayerNet` and networks of any shape ([`Network`], built by
+//! [`MultiLayerNet`] or from your own [`Layer`](crate::layers::Layer)s).
 
 mod fast_backprop;
+mod multi_layer_net;
+mod network;
 mod simple_net;
+mod spec;
 mod two_layer_net;
 
+pub use multi_layer_net::{Init, MultiLayerNet};
+pub use network::Network;
 pub use simple_net::{SimpleNet, simple_net_loss};
+pub use spec::LayerSpec;
 pub use two_layer_net::{Activation, Compute, TwoLayerNet};

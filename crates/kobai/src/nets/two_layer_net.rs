@@ -9,7 +9,7 @@ use crate::check;
 use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
-use crate::layers::{Affine, Relu, Sigmoid, SoftmaxWithLoss};
+use crate::layers::{AffineView, Mode, SoftmaxWithLoss};
 use crate::model::{Backprop, Grads, Model, Params};
 use crate::nets::fast_backprop;
 
@@ -21,6 +21,37 @@ pub enum Activation {
     Relu,
     /// The sigmoid, as in the book's chapter 4 network.
     Sigmoid,
+    /// The hyperbolic tangent.
+    Tanh,
+}
+
+impl Activation {
+    /// The activation's name in lower case, as the CLI spells it.
+    ///
+    /// ```
+    /// assert_eq!(kobai::nets::Activation::Tanh.name(), "tanh");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Tanh => "tanh",
+        }
+    }
+
+    /// The activation as a layer.
+    ///
+    /// ```
+    /// use kobai::layers::Layer;
+    /// assert_eq!(kobai::nets::Activation::Relu.layer().kind(), "relu");
+    /// ```
+    pub fn layer(self) -> Box<dyn crate::layers::Layer> {
+        match self {
+            Activation::Relu => Box::new(crate::layers::Relu),
+            Activation::Sigmoid => Box::new(crate::layers::Sigmoid),
+            Activation::Tanh => Box::new(crate::layers::Tanh),
+        }
+    }
 }
 
 /// How [`TwoLayerNet`]'s backprop ([`Backprop::gradient`]) computes.
@@ -179,15 +210,15 @@ impl TwoLayerNet {
         self
     }
 
-    fn affine1(&self) -> Affine<'_> {
-        Affine {
+    fn affine1(&self) -> AffineView<'_> {
+        AffineView {
             w: self.w1.view(),
             b: self.b1.view(),
         }
     }
 
-    fn affine2(&self) -> Affine<'_> {
-        Affine {
+    fn affine2(&self) -> AffineView<'_> {
+        AffineView {
             w: self.w2.view(),
             b: self.b2.view(),
         }
@@ -198,29 +229,30 @@ impl TwoLayerNet {
         // ReLU maps a NaN pre-activation to 0, which would hide a NaN input.
         check::finite("x", x)?;
         let (a1, _) = self.affine1().forward(x.view())?;
-        Ok(match self.activation {
-            Activation::Relu => Relu.forward(a1.view()).0,
-            Activation::Sigmoid => Sigmoid.forward(a1.view()).0,
-        })
+        let h = self
+            .activation
+            .layer()
+            .forward(a1.into_dyn(), Mode::Train)?;
+        into_matrix(h.output)
     }
 }
 
 impl Params for TwoLayerNet {
-    fn params(&self) -> Vec<(&'static str, ArrayViewD<'_, f64>)> {
+    fn params(&self) -> Vec<(String, ArrayViewD<'_, f64>)> {
         vec![
-            ("W1", self.w1.view().into_dyn()),
-            ("b1", self.b1.view().into_dyn()),
-            ("W2", self.w2.view().into_dyn()),
-            ("b2", self.b2.view().into_dyn()),
+            ("W1".into(), self.w1.view().into_dyn()),
+            ("b1".into(), self.b1.view().into_dyn()),
+            ("W2".into(), self.w2.view().into_dyn()),
+            ("b2".into(), self.b2.view().into_dyn()),
         ]
     }
 
-    fn params_mut(&mut self) -> Vec<(&'static str, ArrayViewMutD<'_, f64>)> {
+    fn params_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, f64>)> {
         vec![
-            ("W1", self.w1.view_mut().into_dyn()),
-            ("b1", self.b1.view_mut().into_dyn()),
-            ("W2", self.w2.view_mut().into_dyn()),
-            ("b2", self.b2.view_mut().into_dyn()),
+            ("W1".into(), self.w1.view_mut().into_dyn()),
+            ("b1".into(), self.b1.view_mut().into_dyn()),
+            ("W2".into(), self.w2.view_mut().into_dyn()),
+            ("b2".into(), self.b2.view_mut().into_dyn()),
         ]
     }
 }
@@ -247,12 +279,14 @@ impl Backprop for TwoLayerNet {
         check::finite("x", x)?;
         let (affine1, affine2) = (self.affine1(), self.affine2());
         let (a1, cache1) = affine1.forward(x.view())?;
-        let (h, dh_of) = activate(self.activation, &a1);
+        let activation = self.activation.layer();
+        let h = activation.forward(a1.into_dyn(), Mode::Train)?;
+        let (h_cache, h) = (h.cache, into_matrix(h.output)?);
         let (scores, cache2) = affine2.forward(h.view())?;
         let (loss, last) = SoftmaxWithLoss.forward(&scores, t, crate::CROSS_ENTROPY_DELTA)?;
         let dscores = SoftmaxWithLoss.backward(&last);
         let g2 = affine2.backward(&cache2, &dscores)?;
-        let da1 = dh_of(&g2.dx)?;
+        let da1 = into_matrix(activation.backward(&h_cache, g2.dx.into_dyn())?.dx)?;
         let g1 = affine1.backward(&cache1, &da1)?;
         let mut grads = Grads::default();
         grads.push("W1", g1.dw.into_dyn());
@@ -278,18 +312,12 @@ impl Backprop for TwoLayerNet {
     }
 }
 
-/// The activation's output and its backward pass as a closure over its cache.
-type ActivationBackward<'a> = Box<dyn Fn(&Array2<f64>) -> Result<Array2<f64>> + 'a>;
-
-fn activate(activation: Activation, a1: &Array2<f64>) -> (Array2<f64>, ActivationBackward<'_>) {
-    match activation {
-        Activation::Relu => {
-            let (h, cache) = Relu.forward(a1.view());
-            (h, Box::new(move |dout| Relu.backward(&cache, dout)))
-        }
-        Activation::Sigmoid => {
-            let (h, cache) = Sigmoid.forward(a1.view());
-            (h, Box::new(move |dout| Sigmoid.backward(&cache, dout)))
-        }
-    }
+/// A layer's output as the matrix it is (activations keep their input's shape).
+fn into_matrix(a: ndarray::ArrayD<f64>) -> Result<Array2<f64>> {
+    let found = a.shape().to_vec();
+    a.into_dimensionality().map_err(|_| KobaiError::Shape {
+        what: "hidden activations".into(),
+        expected: "expected a matrix".into(),
+        found,
+    })
 }

@@ -8,8 +8,9 @@ use super::central::BOOK_STEP;
 use super::model::model_numerical_gradient;
 use crate::check;
 use crate::error::{KobaiError, Result};
+use crate::functions::activations::{relu_of, sigmoid_of};
 use crate::functions::{Targets, class_labels};
-use crate::layers::{Affine, Relu, Sigmoid, SoftmaxWithLoss};
+use crate::layers::{AffineView, SoftmaxWithLoss};
 use crate::model::Grads;
 use crate::nets::{Activation, TwoLayerNet};
 
@@ -259,16 +260,17 @@ impl<'a> Base<'a> {
         // As the network's forward pass: a NaN or ±inf input is an error.
         check::finite("x", x)?;
         let x = x.view();
-        let affine1 = Affine {
+        let affine1 = AffineView {
             w: net.w1.view(),
             b: net.b1.view(),
         };
         let (a1, _) = affine1.forward(x)?;
         let z1 = match net.activation {
-            Activation::Relu => Relu.forward(a1.view()).0,
-            Activation::Sigmoid => Sigmoid.forward(a1.view()).0,
+            Activation::Relu => a1.mapv(relu_of),
+            Activation::Sigmoid => a1.mapv(sigmoid_of),
+            Activation::Tanh => a1.mapv(f64::tanh),
         };
-        let affine2 = Affine {
+        let affine2 = AffineView {
             w: net.w2.view(),
             b: net.b2.view(),
         };
@@ -353,8 +355,9 @@ impl<'a> Base<'a> {
                 .collect();
         }
         match self.net.activation {
-            Activation::Relu => self.unit(part, relu, scratch),
-            Activation::Sigmoid => self.unit(part, sigmoid, scratch),
+            Activation::Relu => self.unit(part, relu_of, scratch),
+            Activation::Sigmoid => self.unit(part, sigmoid_of, scratch),
+            Activation::Tanh => self.unit(part, f64::tanh, scratch),
         }
     }
 
@@ -642,16 +645,6 @@ fn log1p_small(u: f64) -> f64 {
             + u * (1.0 / 3.0 + u * (-0.25 + u * (0.2 + u * (-1.0 / 6.0 + u * (1.0 / 7.0)))))))
 }
 
-/// The ReLU layer's rule: NaN and negatives give 0.
-fn relu(v: f64) -> f64 {
-    if v > 0.0 { v } else { 0.0 }
-}
-
-/// The sigmoid layer's rule.
-fn sigmoid(v: f64) -> f64 {
-    1.0 / (1.0 + (-v).exp())
-}
-
 /// `log(softmax(row)[label] + delta)` for a row of finite scores, with the
 /// book's operations: subtract the maximum, `exp`, a left-to-right sum, divide.
 fn log_prob(row: &[f64], label: usize, delta: f64) -> f64 {
@@ -791,7 +784,7 @@ mod tests {
         let net = net((3, 2, 2), 0.5, Activation::Relu, 0);
         let grads = layered_numerical_gradient(&net, &inputs(2, 3, 0), &(&[0usize, 1]).into(), 0.0)
             .expect("valid");
-        let names: Vec<_> = net.params().iter().map(|(name, _)| *name).collect();
+        let names: Vec<_> = net.params().into_iter().map(|(name, _)| name).collect();
         assert_eq!(grads.names().collect::<Vec<_>>(), names);
         for ((_, g), (_, p)) in grads.iter().zip(net.params()) {
             assert_eq!(g.shape(), p.shape());

@@ -44,10 +44,10 @@ pub fn model_numerical_gradient<M: Model>(
 ) -> Result<Grads> {
     let h = BOOK_STEP;
     let mut probe = model.clone();
-    let shapes: Vec<(&'static str, Vec<usize>)> = model
+    let shapes: Vec<(String, Vec<usize>)> = model
         .params()
-        .iter()
-        .map(|(name, p)| (*name, p.shape().to_vec()))
+        .into_iter()
+        .map(|(name, p)| (name, p.shape().to_vec()))
         .collect();
     let mut grads = Grads::default();
     for (k, (name, shape)) in shapes.iter().enumerate() {
@@ -55,7 +55,7 @@ pub fn model_numerical_gradient<M: Model>(
         for (i, g) in grad.iter_mut().enumerate() {
             *g = model_partial(&mut probe, (k, name), &unravel(i, shape), (x, t, delta), h)?;
         }
-        grads.push(*name, grad);
+        grads.push(name.as_str(), grad);
     }
     Ok(grads)
 }

@@ -37,10 +37,10 @@ pub fn model_numerical_gradient_par<M: Model + Send + Sync>(
     t: &Targets<'_>,
     delta: f64,
 ) -> Result<Grads> {
-    let shapes: Vec<(&'static str, Vec<usize>)> = model
+    let shapes: Vec<(String, Vec<usize>)> = model
         .params()
-        .iter()
-        .map(|(name, p)| (*name, p.shape().to_vec()))
+        .into_iter()
+        .map(|(name, p)| (name, p.shape().to_vec()))
         .collect();
     let mut grads = Grads::default();
     for (k, (name, shape)) in shapes.iter().enumerate() {
@@ -62,7 +62,7 @@ pub fn model_numerical_gradient_par<M: Model + Send + Sync>(
             .collect();
         let values = values.into_iter().collect::<Result<Vec<f64>>>()?;
         let grad = ArrayD::from_shape_vec(IxDyn(shape), values).expect("one value per element");
-        grads.push(*name, grad);
+        grads.push(name.as_str(), grad);
     }
     Ok(grads)
 }

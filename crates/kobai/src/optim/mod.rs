@@ -159,17 +159,49 @@ pub fn step<O: Optimizer + ?Sized, M: Params>(
     grads: &Grads,
 ) -> Result<()> {
     check_grads(model, grads)?;
+    check_updates(model, grads)?;
     for (name, param) in model.params_mut() {
-        if let Some(grad) = grads.get(name) {
-            optimizer.update(name, param, grad.view());
+        if let Some(grad) = grads.get(&name) {
+            optimizer.update(&name, param, grad.view());
         }
+    }
+    for (name, mut buffer) in model.params_and_buffers_mut() {
+        if let Some((_, value)) = grads.updates().find(|(n, _)| *n == name) {
+            buffer.assign(value);
+        }
+    }
+    Ok(())
+}
+
+/// Errors unless every buffer update names one of the model's buffers, with
+/// its shape and finite values.
+fn check_updates<M: Params>(model: &M, grads: &Grads) -> Result<()> {
+    let buffers = model.buffers();
+    for (name, value) in grads.updates() {
+        let Some((_, buffer)) = buffers.iter().find(|(n, _)| n == name) else {
+            return Err(KobaiError::State {
+                what: "the buffer updates".into(),
+                detail: format!(
+                    "{name} is not a buffer of the model (its buffers: {:?})",
+                    buffers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>()
+                ),
+            });
+        };
+        if buffer.shape() != value.shape() {
+            return Err(KobaiError::Shape {
+                what: format!("the new value of {name}"),
+                expected: format!("{name} has shape {:?}", buffer.shape()),
+                found: value.shape().to_vec(),
+            });
+        }
+        check::finite(&format!("the new value of {name}"), value)?;
     }
     Ok(())
 }
 
 fn check_grads<M: Params>(model: &M, grads: &Grads) -> Result<()> {
     let params = model.params();
-    let names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
     if grads.names().collect::<Vec<_>>() != names {
         return Err(KobaiError::Shape {
             what: "the gradients".into(),
@@ -181,7 +213,7 @@ fn check_grads<M: Params>(model: &M, grads: &Grads) -> Result<()> {
         });
     }
     for (name, param) in &params {
-        let grad = &grads[name];
+        let grad = &grads[name.as_str()];
         if grad.shape() != param.shape() {
             return Err(KobaiError::Shape {
                 what: format!("the gradient of {name}"),

@@ -116,7 +116,7 @@ pub(super) fn restore<M: Params, O: Optimizer + ?Sized>(
     optimizer
         .load_state(from.optimizer_state.clone())
         .map_err(|e| in_file(from, e.to_string()))?;
-    for ((_, mut param), array) in model.params_mut().into_iter().zip(params) {
+    for ((_, mut param), array) in crate::model::saved_mut(model).into_iter().zip(params) {
         param.assign(array);
     }
     Ok(Progress {
@@ -166,7 +166,7 @@ fn check_data(from: &Checkpoint, given: &DataPrint) -> Result<()> {
 /// The checkpoint's parameters in the model's order, once their names and
 /// shapes are the model's.
 fn checked_params<'c, M: Params>(from: &'c Checkpoint, model: &M) -> Result<Vec<&'c ArrayD<f64>>> {
-    let params = model.params();
+    let params = crate::model::saved(model);
     let mut found = Vec::with_capacity(params.len());
     for (name, param) in &params {
         let Some((_, array)) = from.params.iter().find(|(n, _)| n == name) else {
@@ -203,8 +203,8 @@ fn checked_params<'c, M: Params>(from: &'c Checkpoint, model: &M) -> Result<Vec<
     Ok(found)
 }
 
-fn names<T>(params: &[(&'static str, T)]) -> Vec<&'static str> {
-    params.iter().map(|(n, _)| *n).collect()
+fn names<T>(params: &[(String, T)]) -> Vec<&str> {
+    params.iter().map(|(n, _)| n.as_str()).collect()
 }
 
 /// Each optimizer state entry `PARAM/FIELD` belongs to a parameter of the
@@ -214,7 +214,7 @@ fn check_state_shapes<M: Params>(from: &Checkpoint, model: &M) -> Result<()> {
     for (entry, array) in &from.optimizer_state {
         let param = entry
             .rsplit_once('/')
-            .and_then(|(p, _)| params.iter().find(|(n, _)| *n == p));
+            .and_then(|(p, _)| params.iter().find(|(n, _)| n == p));
         let Some((_, param)) = param else {
             return Err(in_file(
                 from,

@@ -60,10 +60,9 @@ impl<'a> Saver<'a> {
             sampling: self.trainer.sampling,
             data: self.data,
             history: history.clone(),
-            params: model
-                .params()
+            params: crate::model::saved(model)
                 .into_iter()
-                .map(|(name, p)| (name.to_owned(), p.to_owned()))
+                .map(|(name, p)| (name, p.to_owned()))
                 .collect(),
             optimizer: optimizer.name().to_owned(),
             hyperparameters: optimizer

@@ -35,7 +35,7 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// Every parameter's bits, by name.
-pub fn bits(model: &impl Params) -> Vec<(&'static str, Vec<u64>)> {
+pub fn bits(model: &impl Params) -> Vec<(String, Vec<u64>)> {
     model
         .params()
         .into_iter()

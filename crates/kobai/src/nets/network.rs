@@ -1,0 +1,462 @@
+//! A network of any shape: layers in sequence, then softmax with cross-entropy.
+
+use ndarray::{Array2, ArrayD, ArrayRef2, ArrayViewD, ArrayViewMutD};
+
+use super::spec::LayerSpec;
+use crate::check;
+use crate::error::{KobaiError, Result};
+use crate::functions::Targets;
+use crate::layers::{Backward, Cache, Layer, Mode, ParamKind, SoftmaxWithLoss};
+use crate::model::{Backprop, Grads, Model, Params};
+
+/// Layers applied in order, with the softmax-with-cross-entropy loss as its
+/// head (the book's `MultiLayerNet`, made of any [`Layer`]s).
+///
+/// Each layer is named `{kind}{k}` — the k-th of its kind (`affine1`,
+/// `relu1`, `affine2`) — and each parameter `{layer}.{name}` (`affine1.W`,
+/// `batchnorm1.gamma`); buffers the same way (`batchnorm1.running_mean`).
+/// Every tool that takes a [`Params`], [`Model`] or [`Backprop`] — the
+/// optimizers, [`gradient_check()`](crate::gradient_check()), the numerical
+/// gradient, `.npz` files, the [`Trainer`](crate::Trainer) and checkpoints —
+/// works through these names.
+///
+/// - [`Model::predict`] runs the layers in [`Mode::Eval`] and stops before
+///   the softmax.
+/// - [`Model::loss`] and [`Backprop::gradient`] run them in [`Mode::Train`]
+///   (the book's `loss(x, t, train_flg=True)`), adding the weight decay
+///   `½ λ Σ W²` over the weight matrices ([`ParamKind::Weight`]) to the loss
+///   and `λ W` to their gradients. Neither changes the network: the new
+///   values of the buffers are returned with the gradients and applied by
+///   [`step`](crate::step).
+///
+/// ```
+/// use kobai::layers::{Affine, Relu};
+/// use kobai::nets::Network;
+/// use kobai::{Backprop, Model, Params};
+/// use ndarray::{array, Array1, Array2};
+///
+/// let net = Network::new(vec![
+///     Box::new(Affine::new(array![[0.5, -0.2], [0.1, 0.4]], Array1::zeros(2))?),
+///     Box::new(Relu),
+///     Box::new(Affine::new(Array2::eye(2), Array1::zeros(2))?),
+/// ])?;
+/// let names: Vec<String> = net.params().into_iter().map(|(name, _)| name).collect();
+/// assert_eq!(names, ["affine1.W", "affine1.b", "affine2.W", "affine2.b"]);
+/// assert_eq!(net.architecture().as_deref(), Some("affine(2,2) relu affine(2,2)"));
+///
+/// let (x, t) = (array![[1.0, 2.0]], (&[1usize]).into());
+/// let (loss, grads) = net.gradient(&x, &t)?;
+/// assert_eq!(loss, net.loss(&x, &t)?);
+/// assert_eq!(grads["affine1.W"].shape(), &[2, 2]);
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Network {
+    layers: Vec<Box<dyn Layer>>,
+    names: Vec<String>,
+    weight_decay: f64,
+}
+
+/// A training forward pass: each layer's cache, the scores, and the buffer
+/// updates, named.
+struct Trace {
+    caches: Vec<Cache>,
+    input_shapes: Vec<Vec<usize>>,
+    scores: ArrayD<f64>,
+    updates: Vec<(String, ArrayD<f64>)>,
+}
+
+impl Network {
+    /// A network of `layers`, in order, without weight decay.
+    ///
+    /// # Errors
+    /// [`KobaiError::Empty`] if there is no layer; [`KobaiError::Layer`] if a
+    /// layer's kind is not a lower-case name (letters, digits, `_`) or a
+    /// layer's parameters are named twice.
+    pub fn new(layers: Vec<Box<dyn Layer>>) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(KobaiError::Empty {
+                what: "the network's layers".into(),
+            });
+        }
+        let mut names = Vec::with_capacity(layers.len());
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for layer in &layers {
+            let kind = layer.kind();
+            let good = !kind.is_empty()
+                && kind
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !good {
+                return Err(KobaiError::Layer {
+                    layer: kind.to_string(),
+                    detail: "its kind must be a lower-case name (letters, digits and _), \
+                             from which the network names it"
+                        .into(),
+                });
+            }
+            let count = match counts.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, n)) => {
+                    *n += 1;
+                    *n
+                }
+                None => {
+                    counts.push((kind.to_string(), 1));
+                    1
+                }
+            };
+            let name = format!("{kind}{count}");
+            let mut seen: Vec<&str> = layer.params().iter().map(|(n, _, _)| *n).collect();
+            seen.extend(layer.buffers().iter().map(|(n, _)| *n));
+            seen.sort_unstable();
+            if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
+                return Err(KobaiError::Layer {
+                    layer: name,
+                    detail: format!("names {:?} twice among its parameters and buffers", w[0]),
+                });
+            }
+            names.push(name);
+        }
+        Ok(Network {
+            layers,
+            names,
+            weight_decay: 0.0,
+        })
+    }
+
+    /// The same network with weight decay `λ`: the loss gains `½ λ Σ W²` over
+    /// every weight matrix, and their gradients `λ W` (the book's
+    /// `weight_decay_lambda`).
+    ///
+    /// # Errors
+    /// [`KobaiError::Hyperparameter`] unless `λ` is finite and at least 0.
+    ///
+    /// ```
+    /// # use kobai::nets::MultiLayerNet;
+    /// let net = MultiLayerNet::new(4, &[3], 2).build()?.with_weight_decay(0.1)?;
+    /// assert_eq!(net.weight_decay(), 0.1);
+    /// assert!(net.clone().with_weight_decay(-1.0).is_err());
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn with_weight_decay(mut self, lambda: f64) -> Result<Self> {
+        if !(lambda.is_finite() && lambda >= 0.0) {
+            return Err(KobaiError::Hyperparameter {
+                name: "weight decay",
+                value: check::number_text(lambda),
+                expected: "a finite number at least 0",
+            });
+        }
+        self.weight_decay = lambda;
+        Ok(self)
+    }
+
+    /// The weight decay λ.
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
+    }
+
+    /// The layers, with their names, in order.
+    pub fn layers(&self) -> impl Iterator<Item = (&str, &dyn Layer)> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(self.layers.iter().map(|l| &**l))
+    }
+
+    /// The layers as data.
+    pub fn specs(&self) -> Vec<LayerSpec> {
+        self.layers.iter().map(|l| l.spec()).collect()
+    }
+
+    /// A network from its [`architecture`](Params::architecture) text, with
+    /// zero weights: load its parameters with
+    /// [`load_npz`](crate::model::load_npz).
+    ///
+    /// # Errors
+    /// [`KobaiError::Format`] for text that is not an architecture, and the
+    /// errors of [`LayerSpec::build`].
+    ///
+    /// ```
+    /// use kobai::nets::{MultiLayerNet, Network};
+    /// use kobai::Params;
+    /// let net = MultiLayerNet::new(4, &[3, 3], 2).batch_norm(true).weight_decay(0.5).build()?;
+    /// let text = net.architecture().expect("a network describes itself");
+    /// let empty = Network::from_architecture(&text)?;
+    /// assert_eq!(empty.architecture(), Some(text));
+    /// assert!(Network::from_architecture("affine(2,3) wobble").is_err());
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn from_architecture(text: &str) -> Result<Self> {
+        let (layers, options) = match text.split_once(" | ") {
+            Some((layers, options)) => (layers, Some(options)),
+            None => (text, None),
+        };
+        let layers = layers
+            .split_whitespace()
+            .map(|word| word.parse::<LayerSpec>()?.build())
+            .collect::<Result<Vec<_>>>()?;
+        let net = Network::new(layers)?;
+        match options {
+            None => Ok(net),
+            Some(options) => {
+                let lambda = options
+                    .strip_prefix("weight_decay=")
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .ok_or_else(|| KobaiError::Format {
+                        path: "architecture".into(),
+                        detail: format!("cannot read {options:?}; expected weight_decay=λ"),
+                    })?;
+                net.with_weight_decay(lambda)
+            }
+        }
+    }
+
+    /// The scores for `x` (first axis: samples) in `mode`.
+    ///
+    /// # Errors
+    /// [`KobaiError::NonFinite`] for NaN or ±inf in `x`; the layers' errors.
+    pub fn forward(&self, x: ArrayD<f64>, mode: Mode) -> Result<ArrayD<f64>> {
+        check::finite("x", &x)?;
+        let mut a = x;
+        for (name, layer) in self.layers() {
+            a = layer
+                .forward(a, mode)
+                .map_err(|e| in_layer(name, e))?
+                .output;
+        }
+        Ok(a)
+    }
+
+    /// Each layer's output for `x` in `mode`, by layer name (for the book's
+    /// activation histograms).
+    ///
+    /// # Errors
+    /// As [`Network::forward`].
+    pub fn activations(&self, x: ArrayD<f64>, mode: Mode) -> Result<Vec<(String, ArrayD<f64>)>> {
+        check::finite("x", &x)?;
+        let mut outputs = Vec::with_capacity(self.layers.len());
+        let mut a = x;
+        for (name, layer) in self.layers() {
+            a = layer
+                .forward(a, mode)
+                .map_err(|e| in_layer(name, e))?
+                .output;
+            outputs.push((name.to_string(), a.clone()));
+        }
+        Ok(outputs)
+    }
+
+    fn trace(&self, x: &ArrayRef2<f64>) -> Result<Trace> {
+        check::finite("x", x)?;
+        let mut caches = Vec::with_capacity(self.layers.len());
+        let mut input_shapes = Vec::with_capacity(self.layers.len());
+        let mut updates = Vec::new();
+        let mut a = x.to_owned().into_dyn();
+        for (name, layer) in self.layers() {
+            input_shapes.push(a.shape().to_vec());
+            let out = layer
+                .forward(a, Mode::Train)
+                .map_err(|e| in_layer(name, e))?;
+            caches.push(out.cache);
+            updates.extend(
+                out.updates
+                    .into_iter()
+                    .map(|(buffer, v)| (format!("{name}.{buffer}"), v)),
+            );
+            a = out.output;
+        }
+        Ok(Trace {
+            caches,
+            input_shapes,
+            scores: a,
+            updates,
+        })
+    }
+
+    /// `½ λ Σ W²` over the weight matrices.
+    fn decay_loss(&self) -> f64 {
+        if self.weight_decay == 0.0 {
+            return 0.0;
+        }
+        let mut sum = 0.0;
+        for layer in &self.layers {
+            for (_, kind, p) in layer.params() {
+                if kind == ParamKind::Weight {
+                    sum += 0.5 * self.weight_decay * p.iter().map(|w| w * w).sum::<f64>();
+                }
+            }
+        }
+        sum
+    }
+
+    fn check_backward(&self, k: usize, back: &Backward, input_shape: &[usize]) -> Result<()> {
+        let (name, layer) = (&self.names[k], &self.layers[k]);
+        let params = layer.params();
+        let bad = |detail: String| KobaiError::Layer {
+            layer: name.clone(),
+            detail,
+        };
+        if back.dx.shape() != input_shape {
+            return Err(bad(format!(
+                "its input gradient has shape {:?} but its input had shape {:?}",
+                back.dx.shape(),
+                input_shape
+            )));
+        }
+        if back.grads.len() != params.len() {
+            return Err(bad(format!(
+                "its backward pass returned {} parameter gradients for its {} parameters",
+                back.grads.len(),
+                params.len()
+            )));
+        }
+        for ((pname, _, p), g) in params.iter().zip(&back.grads) {
+            if g.shape() != p.shape() {
+                return Err(bad(format!(
+                    "the gradient of {pname} has shape {:?} but {pname} has shape {:?}",
+                    g.shape(),
+                    p.shape()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Prefixes a layer's error with its name in the network.
+fn in_layer(name: &str, e: KobaiError) -> KobaiError {
+    match e {
+        KobaiError::Layer { .. } | KobaiError::NonFinite { .. } => e,
+        other => KobaiError::Layer {
+            layer: name.to_string(),
+            detail: other.to_string(),
+        },
+    }
+}
+
+fn scores_matrix(scores: ArrayD<f64>) -> Result<Array2<f64>> {
+    let found = scores.shape().to_vec();
+    scores.into_dimensionality().map_err(|_| KobaiError::Shape {
+        what: "the network's scores".into(),
+        expected:
+            "expected one row of class scores per sample (end the network with an Affine layer)"
+                .into(),
+        found,
+    })
+}
+
+impl Params for Network {
+    fn params(&self) -> Vec<(String, ArrayViewD<'_, f64>)> {
+        self.layers()
+            .flat_map(|(name, layer)| {
+                layer
+                    .params()
+                    .into_iter()
+                    .map(move |(p, _, v)| (format!("{name}.{p}"), v))
+            })
+            .collect()
+    }
+
+    fn params_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, f64>)> {
+        self.names
+            .iter()
+            .zip(self.layers.iter_mut())
+            .flat_map(|(name, layer)| {
+                layer
+                    .params_mut()
+                    .into_iter()
+                    .map(move |(p, v)| (format!("{name}.{p}"), v))
+            })
+            .collect()
+    }
+
+    fn buffers(&self) -> Vec<(String, ArrayViewD<'_, f64>)> {
+        self.layers()
+            .flat_map(|(name, layer)| {
+                layer
+                    .buffers()
+                    .into_iter()
+                    .map(move |(p, v)| (format!("{name}.{p}"), v))
+            })
+            .collect()
+    }
+
+    fn params_and_buffers_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, f64>)> {
+        let mut params = Vec::new();
+        let mut buffers = Vec::new();
+        for (name, layer) in self.names.iter().zip(self.layers.iter_mut()) {
+            // One mutable borrow of the layer gives both lists: split it.
+            let (p, b) = layer.params_and_buffers_mut();
+            params.extend(p.into_iter().map(|(p, v)| (format!("{name}.{p}"), v)));
+            buffers.extend(b.into_iter().map(|(p, v)| (format!("{name}.{p}"), v)));
+        }
+        params.extend(buffers);
+        params
+    }
+
+    fn architecture(&self) -> Option<String> {
+        let layers: Vec<String> = self.specs().iter().map(ToString::to_string).collect();
+        let mut text = layers.join(" ");
+        if self.weight_decay != 0.0 {
+            text.push_str(&format!(" | weight_decay={}", self.weight_decay));
+        }
+        Some(text)
+    }
+}
+
+impl Model for Network {
+    fn predict(&self, x: &ArrayRef2<f64>) -> Result<Array2<f64>> {
+        scores_matrix(self.forward(x.to_owned().into_dyn(), Mode::Eval)?)
+    }
+
+    fn loss_with_delta(&self, x: &ArrayRef2<f64>, t: &Targets<'_>, delta: f64) -> Result<f64> {
+        let mut a = x.to_owned().into_dyn();
+        check::finite("x", &a)?;
+        for (name, layer) in self.layers() {
+            a = layer
+                .forward(a, Mode::Train)
+                .map_err(|e| in_layer(name, e))?
+                .output;
+        }
+        let scores = scores_matrix(a)?;
+        let (loss, _) = SoftmaxWithLoss.forward(&scores, t, delta)?;
+        Ok(loss + self.decay_loss())
+    }
+}
+
+impl Backprop for Network {
+    fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)> {
+        let Trace {
+            caches,
+            input_shapes,
+            scores,
+            updates,
+        } = self.trace(x)?;
+        let scores = scores_matrix(scores)?;
+        let (loss, head) = SoftmaxWithLoss.forward(&scores, t, crate::CROSS_ENTROPY_DELTA)?;
+        let mut dout = SoftmaxWithLoss.backward(&head).into_dyn();
+        let mut per_layer: Vec<Vec<ArrayD<f64>>> = vec![Vec::new(); self.layers.len()];
+        for k in (0..self.layers.len()).rev() {
+            let back = self.layers[k]
+                .backward(&caches[k], dout)
+                .map_err(|e| in_layer(&self.names[k], e))?;
+            self.check_backward(k, &back, &input_shapes[k])?;
+            per_layer[k] = back.grads;
+            dout = back.dx;
+        }
+        let mut grads = Grads::default();
+        for (k, layer_grads) in per_layer.into_iter().enumerate() {
+            let params = self.layers[k].params();
+            for ((pname, kind, p), mut g) in params.into_iter().zip(layer_grads) {
+                if kind == ParamKind::Weight && self.weight_decay != 0.0 {
+                    g.zip_mut_with(&p, |g, &w| *g += self.weight_decay * w);
+                }
+                grads.push(format!("{}.{pname}", self.names[k]), g);
+            }
+        }
+        for (name, value) in updates {
+            grads.push_update(name, value);
+        }
+        Ok((loss + self.decay_loss(), grads))
+    }
+}

@@ -1,0 +1,170 @@
+//! A network's architecture as data: what the CLI builds from its flags, what
+//! JSON reports, and what `.npz` files and checkpoints store and compare.
+
+use std::fmt;
+use std::str::FromStr;
+
+use ndarray::{Array1, Array2};
+
+use crate::error::{KobaiError, Result};
+use crate::layers::{Affine, BatchNorm, Dropout, Layer, Relu, Sigmoid, Tanh};
+
+/// One layer of an architecture. Its text form is what
+/// [`Network::architecture`](super::Network) joins with spaces:
+/// `affine(784,100)`, `batchnorm(100)`, `relu`, `sigmoid`, `tanh`,
+/// `dropout(0.5,seed=7)`, and `custom(name)` for a layer kobai does not know.
+///
+/// ```
+/// use kobai::nets::LayerSpec;
+/// let spec: LayerSpec = "dropout(0.25,seed=3)".parse()?;
+/// assert_eq!(spec, LayerSpec::Dropout { ratio: 0.25, seed: 3 });
+/// assert_eq!(spec.to_string(), "dropout(0.25,seed=3)");
+/// assert!("affine(0,3)".parse::<LayerSpec>().is_err());
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum LayerSpec {
+    /// [`Affine`] from `inputs` to `outputs`.
+    Affine {
+        /// Input features.
+        inputs: usize,
+        /// Output features.
+        outputs: usize,
+    },
+    /// [`BatchNorm`] over `features`.
+    BatchNorm {
+        /// Features normalised.
+        features: usize,
+    },
+    /// [`Relu`].
+    Relu,
+    /// [`Sigmoid`].
+    Sigmoid,
+    /// [`Tanh`].
+    Tanh,
+    /// [`Dropout`] with its ratio and mask seed.
+    Dropout {
+        /// The fraction dropped in training.
+        ratio: f64,
+        /// The seed of the masks.
+        seed: u64,
+    },
+    /// A layer kobai does not ship, by its kind.
+    Custom(String),
+}
+
+impl LayerSpec {
+    /// A layer of this spec with zero weights (ready for
+    /// [`load_npz`](crate::model::load_npz)), or the book's initial values for
+    /// BatchNorm.
+    ///
+    /// # Errors
+    /// [`KobaiError::Layer`] for a [`LayerSpec::Custom`] layer, which kobai
+    /// cannot build; the constructors' errors for bad sizes.
+    pub fn build(&self) -> Result<Box<dyn Layer>> {
+        Ok(match self {
+            LayerSpec::Affine { inputs, outputs } => {
+                check_size("affine inputs", *inputs)?;
+                check_size("affine outputs", *outputs)?;
+                Box::new(Affine::new(
+                    Array2::zeros((*inputs, *outputs)),
+                    Array1::zeros(*outputs),
+                )?)
+            }
+            LayerSpec::BatchNorm { features } => Box::new(BatchNorm::new(*features)?),
+            LayerSpec::Relu => Box::new(Relu),
+            LayerSpec::Sigmoid => Box::new(Sigmoid),
+            LayerSpec::Tanh => Box::new(Tanh),
+            LayerSpec::Dropout { ratio, seed } => Box::new(Dropout::new(*ratio, *seed)?),
+            LayerSpec::Custom(kind) => {
+                return Err(KobaiError::Layer {
+                    layer: kind.clone(),
+                    detail: "is not one of kobai's layers, so it cannot be built from a \
+                             description; build the network in Rust and load the weights into it"
+                        .into(),
+                });
+            }
+        })
+    }
+}
+
+fn check_size(name: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        return Err(KobaiError::Hyperparameter {
+            name,
+            value: "0".into(),
+            expected: "at least 1",
+        });
+    }
+    Ok(())
+}
+
+impl fmt::Display for LayerSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerSpec::Affine { inputs, outputs } => write!(f, "affine({inputs},{outputs})"),
+            LayerSpec::BatchNorm { features } => write!(f, "batchnorm({features})"),
+            LayerSpec::Relu => f.write_str("relu"),
+            LayerSpec::Sigmoid => f.write_str("sigmoid"),
+            LayerSpec::Tanh => f.write_str("tanh"),
+            LayerSpec::Dropout { ratio, seed } => write!(f, "dropout({ratio},seed={seed})"),
+            LayerSpec::Custom(kind) => write!(f, "custom({kind})"),
+        }
+    }
+}
+
+impl FromStr for LayerSpec {
+    type Err = KobaiError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = |detail: &str| KobaiError::Format {
+            path: "architecture".into(),
+            detail: format!("cannot read layer {text:?}: {detail}"),
+        };
+        let (kind, args) = match text.split_once('(') {
+            Some((kind, rest)) => {
+                let args = rest
+                    .strip_suffix(')')
+                    .ok_or_else(|| bad("no closing ')'"))?;
+                (kind, args.split(',').map(str::trim).collect::<Vec<_>>())
+            }
+            None => (text, Vec::new()),
+        };
+        let number = |s: &str| -> Result<usize> {
+            s.parse::<usize>()
+                .map_err(|_| bad(&format!("{s:?} is not a size")))
+        };
+        let spec = match (kind.trim(), args.as_slice()) {
+            ("affine", [i, o]) => LayerSpec::Affine {
+                inputs: number(i)?,
+                outputs: number(o)?,
+            },
+            ("batchnorm", [n]) => LayerSpec::BatchNorm {
+                features: number(n)?,
+            },
+            ("relu", []) => LayerSpec::Relu,
+            ("sigmoid", []) => LayerSpec::Sigmoid,
+            ("tanh", []) => LayerSpec::Tanh,
+            ("dropout", [r, s]) => LayerSpec::Dropout {
+                ratio: r
+                    .parse()
+                    .map_err(|_| bad(&format!("{r:?} is not a ratio")))?,
+                seed: s
+                    .strip_prefix("seed=")
+                    .and_then(|s| s.parse().ok())
+                    .ok_or_else(|| bad(&format!("{s:?} is not seed=N")))?,
+            },
+            ("custom", [kind]) if !kind.is_empty() => LayerSpec::Custom(kind.to_string()),
+            _ => {
+                return Err(bad(
+                    "expected affine(I,O), batchnorm(N), relu, sigmoid, tanh, dropout(R,seed=S) or custom(NAME)",
+                ));
+            }
+        };
+        // Reject what build would reject, so a parsed spec is a buildable one.
+        if !matches!(spec, LayerSpec::Custom(_)) {
+            spec.build()?;
+        }
+        Ok(spec)
+    }
+}
