@@ -74,7 +74,7 @@
 //! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
 //! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`]; [`layers`] — the book's layers, forward and backward
 //! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`], [`gradient_check_fast`]
-//! - [`optim`] — [`Sgd`], [`Momentum`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
+//! - [`optim`] — [`Sgd`], [`Momentum`], [`Nesterov`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
 //! - [`train`] — [`Trainer`], [`Observer`], checkpoints to resume a run bit for bit
 //!   ([`train::Checkpoint`]); [`data`] — MNIST-format files, batches, the spiral
 //! - [`formula`] — [`Formula`]: formulas typed as text, with exact gradients
@@ -123,7 +123,7 @@ pub use objectives::{
     function_1, function_1_derivative, function_2, function_2_gradient, rosenbrock,
     rosenbrock_gradient, sphere, sphere_gradient,
 };
-pub use optim::{AdaGrad, Adam, Momentum, Optimizer, RmsProp, Sgd, minimize, step};
+pub use optim::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd, minimize, step};
 pub use train::{History, Observer, Trainer};
 
 /// The README's example, compiled and run as a doctest so it cannot rot.

@@ -8,7 +8,7 @@
 //! points are compared with `assert_eq!`, not a tolerance.
 
 use kobai::{
-    AdaGrad, Adam, Backprop, KobaiError, Momentum, Optimizer, RmsProp, Sgd, TwoLayerNet,
+    AdaGrad, Adam, Backprop, KobaiError, Momentum, Nesterov, Optimizer, RmsProp, Sgd, TwoLayerNet,
     function_2, minimize, step,
 };
 use ndarray::{ArrayD, ArrayRef1, arr0, array};
@@ -305,5 +305,29 @@ fn minimize_rejects_a_non_finite_start_and_zero_steps_return_it() -> kobai::Resu
     assert!(matches!(err, KobaiError::NonFinite { .. }), "{err}");
     let path = minimize(function_2, &array![1.5, -2.0], &mut Adam::default(), 0)?;
     assert_eq!(path, vec![array![1.5, -2.0]]);
+    Ok(())
+}
+
+#[test]
+fn nesterov_is_the_books_update_and_saves_its_velocity() -> kobai::Result<()> {
+    let (lr, mu) = (0.1, 0.9);
+    let mut opt = Nesterov::new(lr, mu)?;
+    let mut w = array![1.0, -2.0].into_dyn();
+    let (mut v, mut expected) = (array![0.0, 0.0], array![1.0, -2.0]);
+    for g in [array![0.5, -1.0], array![0.25, 0.5], array![-1.0, 0.0]] {
+        opt.update("W", w.view_mut(), g.view().into_dyn());
+        // The book, line by line.
+        v = mu * &v - lr * &g;
+        expected = expected + mu * mu * &v - (1.0 + mu) * lr * &g;
+    }
+    assert!((&w - &expected.into_dyn()).iter().all(|d| d.abs() < 1e-15), "{w}");
+    let mut copy = Nesterov::new(lr, mu)?;
+    copy.load_state(opt.state())?;
+    assert_eq!(copy, opt);
+    assert_eq!(opt.name(), "Nesterov");
+    assert_eq!(
+        Nesterov::default().hyperparameters(),
+        [("lr", 0.01), ("momentum", 0.9)]
+    );
     Ok(())
 }

@@ -2,8 +2,11 @@
 
 use ndarray::{Array2, ArrayD, ArrayRef2, ArrayViewD, ArrayViewMutD};
 
+use super::fast_network;
 use super::spec::LayerSpec;
+use super::two_layer_net::Compute;
 use crate::check;
+use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
 use crate::layers::{Backward, Cache, Layer, Mode, ParamKind, SoftmaxWithLoss};
@@ -55,6 +58,7 @@ pub struct Network {
     layers: Vec<Box<dyn Layer>>,
     names: Vec<String>,
     weight_decay: f64,
+    compute: Compute,
 }
 
 /// A training forward pass: each layer's cache, the scores, and the buffer
@@ -121,6 +125,7 @@ impl Network {
             layers,
             names,
             weight_decay: 0.0,
+            compute: Compute::Layers,
         })
     }
 
@@ -153,6 +158,39 @@ impl Network {
     /// The weight decay λ.
     pub fn weight_decay(&self) -> f64 {
         self.weight_decay
+    }
+
+    /// The same network with backprop computed by `compute`. The fused
+    /// engines cover stacks of Affine and ReLU layers without weight decay;
+    /// for any other network backprop runs the layers whatever `compute`
+    /// says — [`Network::engine`] tells which runs.
+    ///
+    /// ```
+    /// use kobai::nets::{Compute, MultiLayerNet};
+    /// let net = MultiLayerNet::new(4, &[3, 3], 2).build()?.with_compute(Compute::FusedF32);
+    /// assert_eq!(net.compute(), Compute::FusedF32);
+    /// let with_bn = MultiLayerNet::new(4, &[3], 2).batch_norm(true).build()?.with_compute(Compute::FusedF32);
+    /// assert_eq!(with_bn.engine(), Compute::Layers, "BatchNorm: the layers run");
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn with_compute(mut self, compute: Compute) -> Self {
+        self.compute = compute;
+        self
+    }
+
+    /// The compute mode asked for.
+    pub fn compute(&self) -> Compute {
+        self.compute
+    }
+
+    /// The compute mode that backprop really runs: [`Network::compute`] when
+    /// the fused engines cover this network, [`Compute::Layers`] otherwise.
+    pub fn engine(&self) -> Compute {
+        if self.compute != Compute::Layers && fast_network::covers(self) {
+            self.compute
+        } else {
+            Compute::Layers
+        }
     }
 
     /// The layers, with their names, in order.
@@ -426,6 +464,11 @@ impl Model for Network {
 
 impl Backprop for Network {
     fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)> {
+        match self.engine() {
+            Compute::Layers => {}
+            Compute::FusedF64 => return fast_network::gradient::<f64>(self, x, t),
+            Compute::FusedF32 => return fast_network::gradient::<f32>(self, x, t),
+        }
         let Trace {
             caches,
             input_shapes,
@@ -458,5 +501,20 @@ impl Backprop for Network {
             grads.push_update(name, value);
         }
         Ok((loss + self.decay_loss(), grads))
+    }
+
+    fn batch_gradient(&self, data: &Dataset, indices: &[usize]) -> Result<(f64, Grads)> {
+        match (self.engine(), data.pixel_bytes()) {
+            (Compute::FusedF64, Some(bytes)) => {
+                fast_network::batch_gradient::<f64>(self, data, bytes, indices)
+            }
+            (Compute::FusedF32, Some(bytes)) => {
+                fast_network::batch_gradient::<f32>(self, data, bytes, indices)
+            }
+            _ => {
+                let (x, labels) = data.batch(indices)?;
+                self.gradient(&x, &Targets::from(&labels))
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ mod adagrad;
 mod adam;
 mod minimize;
 mod momentum;
+mod nesterov;
 mod rmsprop;
 mod sgd;
 mod state;
@@ -18,6 +19,7 @@ pub use adam::Adam;
 pub(crate) use minimize::descend_with;
 pub use minimize::minimize;
 pub use momentum::Momentum;
+pub use nesterov::Nesterov;
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 

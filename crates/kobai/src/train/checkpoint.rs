@@ -187,6 +187,7 @@ pub struct Checkpoint {
     pub(super) data: DataPrint,
     pub(super) history: History,
     pub(super) params: Vec<(String, ArrayD<f64>)>,
+    pub(super) architecture: Option<String>,
     pub(super) optimizer: String,
     pub(super) hyperparameters: Vec<(String, f64)>,
     pub(super) optimizer_state: Vec<(String, ArrayD<f64>)>,
@@ -242,6 +243,13 @@ impl Checkpoint {
     /// The model's parameters, by name.
     pub fn params(&self) -> &[(String, ArrayD<f64>)] {
         &self.params
+    }
+
+    /// The architecture of the network the run trained
+    /// ([`Params::architecture`](crate::Params::architecture)), if it
+    /// describes itself; a run resumes only into the same one.
+    pub fn architecture(&self) -> Option<&str> {
+        self.architecture.as_deref()
     }
 
     /// The optimizer's [name](crate::Optimizer::name).

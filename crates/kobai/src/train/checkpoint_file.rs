@@ -28,7 +28,8 @@ impl Checkpoint {
     /// | `batch_size`, `seed` | u64, `[]` | the trainer's |
     /// | `sampling` | u64, `[]` | 0 with replacement, 1 shuffled |
     /// | `data/train`, `data/test` | u64, `[2]` | samples and a fingerprint (no `data/test` without a test set) |
-    /// | `model/NAME` | f64 | each parameter |
+    /// | `model/NAME` | f64 | each parameter and buffer (`affine1.W`, `batchnorm1.running_mean`) |
+    /// | `model_architecture` | u8, `[n]` | UTF-8, the network's architecture (only for a network that describes itself) |
     /// | `optimizer/name` | u8, `[n]` | UTF-8, e.g. `Adam` |
     /// | `optimizer/hyperparameters/NAME` | f64, `[]` | e.g. `lr` |
     /// | `optimizer/state/PARAM/FIELD` | f64 | e.g. `W1/m`; `W1/t` is `[]` |
@@ -104,6 +105,9 @@ impl Checkpoint {
         }
         for (name, param) in &self.params {
             w.add_array(format!("model/{name}"), param)?;
+        }
+        if let Some(text) = &self.architecture {
+            w.add_array("model_architecture", &Array1::from(text.as_bytes().to_vec()))?;
         }
         let name = Array1::from(self.optimizer.as_bytes().to_vec());
         w.add_array("optimizer/name", &name)?;

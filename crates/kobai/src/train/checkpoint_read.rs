@@ -67,6 +67,16 @@ fn decode(e: &mut Entries<'_>) -> Result<Checkpoint> {
     if params.is_empty() {
         return Err(e.bad("no model/ entries; expected the model's parameters"));
     }
+    let architecture = match e.left.contains("model_architecture") {
+        true => {
+            let text = e.read::<u8>("model_architecture")?;
+            Some(
+                String::from_utf8(text.iter().copied().collect())
+                    .map_err(|_| e.bad("model_architecture is not UTF-8 text"))?,
+            )
+        }
+        false => None,
+    };
     let name = e.read::<u8>("optimizer/name")?;
     let optimizer = String::from_utf8(name.iter().copied().collect())
         .map_err(|_| e.bad("optimizer/name is not UTF-8 text"))?;
@@ -89,6 +99,7 @@ fn decode(e: &mut Entries<'_>) -> Result<Checkpoint> {
         data,
         history,
         params,
+        architecture,
         optimizer,
         hyperparameters,
         optimizer_state,

@@ -89,6 +89,11 @@ pub(super) fn restore<M: Params, O: Optimizer + ?Sized>(
     if from.settings != settings {
         return mismatch("settings", &pairs(&from.settings), &pairs(settings));
     }
+    let ours = model.architecture();
+    if from.architecture.as_deref() != ours.as_deref() {
+        let text = |a: Option<&str>| a.unwrap_or("a network that does not describe itself").to_string();
+        return mismatch("the network", &text(from.architecture.as_deref()), &text(ours.as_deref()));
+    }
     let params = checked_params(from, model)?;
     if from.optimizer != optimizer.name() {
         return mismatch("optimizer", &from.optimizer, &optimizer.name());

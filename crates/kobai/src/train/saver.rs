@@ -64,6 +64,7 @@ impl<'a> Saver<'a> {
                 .into_iter()
                 .map(|(name, p)| (name, p.to_owned()))
                 .collect(),
+            architecture: model.architecture(),
             optimizer: optimizer.name().to_owned(),
             hyperparameters: optimizer
                 .hyperparameters()
