@@ -28,11 +28,13 @@ struct Cli {
 enum Command {
     /// Replay the notebook on section 4.4 "Gradients" cell by cell, and draw its pictures.
     Notebook(commands::notebook::Args),
-    /// Train a two-layer network with mini-batch SGD (the built-in spiral, or
-    /// MNIST-format files with --data) and draw its learning curves.
+    /// Train a network — the book's two-layer net or any depth — on the
+    /// built-in spiral or MNIST-format files (--data), and draw its learning curves.
     Train(commands::train::Args),
     /// Check backprop against the numerical gradient on a small batch; exit 1 if it fails.
     Check(commands::check::Args),
+    /// A saved network's accuracy and confusion matrix (the architecture comes from the file).
+    Evaluate(commands::evaluate::Args),
     /// The gradient of a formula at a point: numerical (a choice of schemes, with an error estimate) beside exact.
     Grad(commands::grad::Args),
     /// Draw the gradient field (arrows of -∇f) of a formula of x0 and x1.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Notebook(args) => commands::notebook::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Check(args) => commands::check::run(&args),
+        Command::Evaluate(args) => commands::evaluate::run(&args),
         Command::Grad(args) => commands::grad::run(&args),
         Command::Field(args) => commands::field::run(&args),
         Command::Descend(args) => commands::descend::run(&args),

@@ -148,7 +148,11 @@ fn checkpoints_are_written_and_a_finished_run_resumes_to_its_end() {
     assert_eq!((checkpoint.optimizer(), checkpoint.seed()), ("SGD", 3));
     assert_eq!(
         checkpoint.settings(),
-        [("weight_init_std".to_string(), 0.1)]
+        [
+            ("weight_init_std".to_string(), 0.1),
+            ("compute".to_string(), 2.0),
+            ("train_size".to_string(), 720.0)
+        ]
     );
 
     let again = json(&kobai_in(
@@ -221,7 +225,10 @@ fn missing_corrupt_and_mismatched_checkpoints_are_one_line_errors() {
             &["--resume", "c.npz", "--seed", "1"],
             "seed 0, but this run has 1",
         ),
-        (&["--resume", "c.npz", "--hidden", "50"], "W1"),
+        (
+            &["--resume", "c.npz", "--hidden", "50"],
+            "two_layer_net(2,100,3,relu), but this run has two_layer_net(2,50,3,relu)",
+        ),
         (
             &["--resume", "c.npz", "--weight-init-std", "0.2"],
             "weight_init_std = 0.1",

@@ -53,7 +53,7 @@ fn default_training_on_the_spiral_reaches_the_stated_accuracy_and_draws() {
             &v["network"]["hidden"],
             &v["network"]["output"]
         ),
-        (&Value::from(2), &Value::from(100), &Value::from(3))
+        (&Value::from(2), &serde_json::json!([100]), &Value::from(3))
     );
     assert_eq!(v["iterations"], 2400);
     assert_eq!(v["epochs"], 100);
@@ -249,7 +249,11 @@ fn data_folders_in_mnist_layout_are_read() {
     assert_eq!(v["dataset"]["name"], "mnist-format");
     assert_eq!(v["dataset"]["features"], 16);
     assert_eq!(v["dataset"]["classes"], 10);
-    assert_eq!(v["network"]["hidden"], 50, "the book's default");
+    assert_eq!(
+        v["network"]["hidden"],
+        serde_json::json!([50]),
+        "the book's default"
+    );
     assert_eq!(v["iterations_per_epoch"], 4);
     assert_eq!(v["epochs"], 8, "7 full epochs and a partial one");
     let out = kobai_in(&dir, &["check", "--data", ".", "--hidden", "6", "--json"]);

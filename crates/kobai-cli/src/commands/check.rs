@@ -6,17 +6,21 @@ use std::path::PathBuf;
 use anyhow::{Result, bail, ensure};
 use kobai::data::load_mnist_dir;
 use kobai::gradient_check::{CHECK_STEP, RECHECK_STEP};
-use kobai::{GradientCheck, TensorCheck, TwoLayerNet, gradient_check};
+use kobai::nets::Compute;
+use kobai::{Backprop, GradientCheck, TensorCheck, gradient_check};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
 use serde_json::{Value, json};
 
+use super::network_choice::{Defaults, Net, NetworkArgs, Spec};
+
 /// Options of `kobai check`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Prints the comparison of every parameter tensor (W1, b1, W2, b2) and exits
+Prints the comparison of every parameter tensor (W1, b1, W2, b2 of the book's
+TwoLayerNet; affine1.W, batchnorm1.gamma, ... of a deeper network) and exits
 with 0 when all pass. When one fails, the report is printed all the same, one
 line `error: gradient check failed …` goes to stderr, and the exit code is 1.
 
@@ -30,14 +34,15 @@ starting at h = 1e-6 and counted as 'rechecked'.
 
 With --directions K the check is the fast one: K directional derivatives along
 random ±1 directions instead of one derivative per element; a disagreeing
-direction is bisected down to the element at fault.")]
+direction is bisected down to the element at fault.
+
+The network options are kobai train's: --hidden 100,100,100 --activation tanh
+--batchnorm --weight-decay 0.1 --dropout 0.5 check a deep network (Dropout
+with its mask fixed, BatchNorm on the batch's statistics, as in training).")]
 pub struct Args {
     /// Input size [default: 784, or the data's features with --data].
     #[arg(long, value_name = "N")]
     input: Option<usize>,
-    /// Hidden layer size.
-    #[arg(long, value_name = "N", default_value_t = 50)]
-    hidden: usize,
     /// Output size (classes) [default: 10, or the data's classes with --data].
     #[arg(long, value_name = "N")]
     output: Option<usize>,
@@ -47,14 +52,6 @@ pub struct Args {
     /// Seed of the initial weights and of the synthetic batch.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
-    /// Standard deviation of the initial weights (the book's 0.01).
-    #[arg(
-        long,
-        value_name = "STD",
-        default_value_t = 0.01,
-        allow_negative_numbers = true
-    )]
-    weight_init_std: f64,
     /// Take the first --batch training images of this MNIST-format folder.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -65,7 +62,15 @@ pub struct Args {
     /// Print the report as one JSON object, for scripts.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
+
+/// `kobai check`'s defaults: the book's gradient_check.py network.
+const DEFAULTS: Defaults = Defaults {
+    hidden: 50,
+    weight_init_std: 0.01,
+};
 
 /// Validates the options, builds the network and the batch, runs the check.
 pub fn run(args: &Args) -> Result<()> {
@@ -97,26 +102,21 @@ pub fn run(args: &Args) -> Result<()> {
         }
     };
     let output = args.output.unwrap_or(10);
-    let net = TwoLayerNet::new(
-        x.ncols(),
-        args.hidden,
-        output,
-        args.weight_init_std,
-        args.seed,
-    )?;
-    if let Some(directions) = args.directions {
-        return super::check_fast::run(&net, (&x, &labels), directions, args.seed, args.json);
-    }
-    let report = gradient_check(&net, &x, &(&labels).into())?;
+    let spec = args.network.spec(DEFAULTS)?;
+    let net = spec.build(x.ncols(), output, args.seed, Compute::Layers)?;
+    let report = match &net {
+        Net::Two(n) => check(args, n, (&x, &labels))?,
+        Net::Deep(n) => check(args, n, (&x, &labels))?,
+    };
+    let Some(report) = report else {
+        return Ok(());
+    };
     if args.json {
-        println!("{}", as_json(args, &net, &source, &report));
+        println!("{}", as_json(args, &net, &spec, &source, &report));
     } else {
         println!(
-            "Gradient check: TwoLayerNet {}-{}-{} (ReLU, weights {} · N(0, 1), seed {}) on {source}",
-            net.w1.nrows(),
-            args.hidden,
-            output,
-            args.weight_init_std,
+            "Gradient check: {}, seed {} on {source}",
+            net.describe(&spec),
             args.seed
         );
         println!("{report}");
@@ -127,10 +127,22 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// The fast check (printed, `None`) or the element-by-element one.
+fn check<M: Backprop + Send + Sync>(
+    args: &Args,
+    net: &M,
+    (x, labels): (&Array2<f64>, &Array1<usize>),
+) -> Result<Option<GradientCheck>> {
+    if let Some(directions) = args.directions {
+        super::check_fast::run(net, (x, labels), directions, args.seed, args.json)?;
+        return Ok(None);
+    }
+    Ok(Some(gradient_check(net, x, &labels.into())?))
+}
+
 fn validate(args: &Args) -> Result<()> {
     for (name, value) in [
         ("--input", args.input),
-        ("--hidden", Some(args.hidden)),
         ("--output", args.output),
         ("--batch", Some(args.batch)),
     ] {
@@ -139,11 +151,6 @@ fn validate(args: &Args) -> Result<()> {
     ensure!(
         args.directions != Some(0),
         "--directions must be at least 1, got 0"
-    );
-    ensure!(
-        args.weight_init_std.is_finite() && args.weight_init_std > 0.0,
-        "--weight-init-std must be a finite number above 0, got {}",
-        args.weight_init_std
     );
     if let Some(dir) = &args.data {
         ensure!(
@@ -219,16 +226,11 @@ fn failures(report: &GradientCheck) -> String {
     failed.join(", ")
 }
 
-fn as_json(args: &Args, net: &TwoLayerNet, source: &str, r: &GradientCheck) -> Value {
+fn as_json(args: &Args, net: &Net, spec: &Spec, source: &str, r: &GradientCheck) -> Value {
+    let mut network = net.as_json(spec, Compute::Layers);
+    network["seed"] = json!(args.seed);
     json!({
-        "network": {
-            "input": net.w1.nrows(),
-            "hidden": args.hidden,
-            "output": net.w2.ncols(),
-            "activation": "relu",
-            "weight_init_std": args.weight_init_std,
-            "seed": args.seed,
-        },
+        "network": network,
         "batch": args.batch,
         "data": source,
         "passed": r.passed(),

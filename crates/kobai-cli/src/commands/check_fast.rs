@@ -2,13 +2,13 @@
 
 use anyhow::{Result, bail};
 use kobai::gradient_check::ProjectionCheck;
-use kobai::{TwoLayerNet, gradient_check_fast};
+use kobai::{Backprop, gradient_check_fast};
 use ndarray::{Array1, Array2};
 use serde_json::json;
 
 /// Runs the fast check on `net` and prints it; fails when a direction disagrees.
-pub fn run(
-    net: &TwoLayerNet,
+pub fn run<M: Backprop>(
+    net: &M,
     (x, labels): (&Array2<f64>, &Array1<usize>),
     directions: usize,
     seed: u64,

@@ -3,15 +3,18 @@
 pub mod check;
 mod check_fast;
 pub mod descend;
+pub mod evaluate;
 pub mod field;
 pub mod grad;
 mod grad_report;
+mod network_choice;
 pub mod notebook;
 mod notebook_pictures;
 mod optimizer_choice;
 pub mod optimizers;
 pub mod train;
 mod train_checkpoint;
+pub(crate) mod train_data;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! The optimizers a command-line user can pick by name.
 
 use anyhow::Result;
-use kobai::{AdaGrad, Adam, Momentum, Optimizer, RmsProp, Sgd};
+use kobai::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd};
 
 /// An optimizer of the book's chapter 6, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -10,6 +10,8 @@ pub enum OptimizerName {
     Sgd,
     /// Momentum 0.9.
     Momentum,
+    /// Nesterov's accelerated gradient, momentum 0.9 (the book's form).
+    Nesterov,
     /// AdaGrad.
     Adagrad,
     /// RMSprop, decay 0.99.
@@ -24,6 +26,7 @@ impl OptimizerName {
         Ok(match self {
             OptimizerName::Sgd => Box::new(Sgd::new(lr)?),
             OptimizerName::Momentum => Box::new(Momentum::new(lr, 0.9)?),
+            OptimizerName::Nesterov => Box::new(Nesterov::new(lr, 0.9)?),
             OptimizerName::Adagrad => Box::new(AdaGrad::new(lr)?),
             OptimizerName::Rmsprop => Box::new(RmsProp::new(lr, 0.99)?),
             OptimizerName::Adam => Box::new(Adam::new(lr, 0.9, 0.999)?),
@@ -35,9 +38,30 @@ impl OptimizerName {
         match self {
             OptimizerName::Sgd => "SGD",
             OptimizerName::Momentum => "Momentum",
+            OptimizerName::Nesterov => "Nesterov",
             OptimizerName::Adagrad => "AdaGrad",
             OptimizerName::Rmsprop => "RMSprop",
             OptimizerName::Adam => "Adam",
+        }
+    }
+
+    /// The learning rate of the book's class (`common/optimizer.py`) when none is given.
+    pub fn book_lr(self) -> f64 {
+        match self {
+            OptimizerName::Adam => 0.001,
+            _ => 0.01,
+        }
+    }
+
+    /// The name as the CLI spells it.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            OptimizerName::Sgd => "sgd",
+            OptimizerName::Momentum => "momentum",
+            OptimizerName::Nesterov => "nesterov",
+            OptimizerName::Adagrad => "adagrad",
+            OptimizerName::Rmsprop => "rmsprop",
+            OptimizerName::Adam => "adam",
         }
     }
 }

@@ -1,32 +1,30 @@
 //! `kobai train`: the book's `train_neuralnet.py` — a two-layer network,
-//! mini-batch SGD, accuracy after every epoch, and the learning curves.
+//! mini-batch SGD, accuracy after every epoch, and the learning curves — and
+//! its chapter 6: networks of any depth (`--hidden 100,100,100`), every
+//! optimizer, weight init, weight decay, Dropout and Batch Normalization.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Result, bail, ensure};
-use kobai::data::{Dataset, SPIRAL_CLASSES, load_mnist_dir, spiral};
+use kobai::data::{Dataset, Sampling};
 use kobai::model::save_npz;
-use kobai::nets::Compute;
+use kobai::nets::{Compute, Init};
 use kobai::train::{EpochReport, History, Length, Trainer};
-use kobai::{Sgd, TwoLayerNet};
+use kobai::{Backprop, Optimizer};
 use serde_json::{Value, json};
 
+use super::network_choice::{Defaults, Net, NetworkArgs, Spec, compute_name};
+use super::optimizer_choice::OptimizerName;
 use super::train_checkpoint::{self, Plan, check_file_path};
+use super::train_data::{self, Source};
 use crate::plot::{AccuracyPoint, CurvesSpec, draw_training_curves, ensure_out_dir};
 use crate::progress::TrainingProgress;
 
-/// Points per arm of the built-in spiral.
-const SPIRAL_POINTS: usize = 300;
-/// The spiral's held-out share.
-const SPIRAL_TEST_FRACTION: f64 = 0.2;
-/// The spiral's own seed: the data stay the same whatever `--seed` says.
-const SPIRAL_SEED: u64 = 0;
-
-/// Hyperparameters, with a default set per kind of data.
+/// The per-data defaults (hidden size and init std go to [`NetworkArgs::spec`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Settings {
+struct DataDefaults {
     hidden: usize,
     batch_size: usize,
     lr: f64,
@@ -34,8 +32,8 @@ struct Settings {
     length: Length,
 }
 
-/// The built-in spiral: measured to reach a test accuracy above 0.9.
-const SPIRAL_DEFAULTS: Settings = Settings {
+/// The built-in spiral's: a small net learns it in a second.
+const SPIRAL_DEFAULTS: DataDefaults = DataDefaults {
     hidden: 100,
     batch_size: 30,
     lr: 1.0,
@@ -43,8 +41,8 @@ const SPIRAL_DEFAULTS: Settings = Settings {
     length: Length::Epochs(100),
 };
 
-/// MNIST-layout data: the book's `train_neuralnet.py`.
-const MNIST_DEFAULTS: Settings = Settings {
+/// The book's `train_neuralnet.py`.
+const MNIST_DEFAULTS: DataDefaults = DataDefaults {
     hidden: 50,
     batch_size: 100,
     lr: 0.1,
@@ -52,16 +50,40 @@ const MNIST_DEFAULTS: Settings = Settings {
     length: Length::Iterations(10_000),
 };
 
-/// Options of `kobai train`.
+/// The run's settings, defaults filled in and checked.
+#[derive(Clone, Debug, PartialEq)]
+struct Settings {
+    batch_size: usize,
+    optimizer: OptimizerName,
+    lr: f64,
+    length: Length,
+    sampling: Sampling,
+}
+
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Defaults without --data (the built-in spiral: 3 arms of 300 points, 20% held out):
   --hidden 100 --batch-size 30 --lr 1 --weight-init-std 0.1 --epochs 100
 Defaults with --data (the book's train_neuralnet.py):
   --hidden 50 --batch-size 100 --lr 0.1 --weight-init-std 0.01 --iters 10000
+These --lr are SGD's; another --optimizer without --lr takes the book's
+default (0.001 for adam, 0.01 for the others).
+
+One hidden size without --batchnorm, --dropout, --weight-decay or --init
+he|xavier is the book's TwoLayerNet; any other network is the book's
+MultiLayerNetExtend (per hidden layer: Affine, [BatchNorm], activation,
+[Dropout]), whose init defaults to he for relu and xavier for sigmoid/tanh.
+--compute picks the fused engine for TwoLayerNet and for stacks of Affine and
+ReLU; other networks run the layers (--json: network.engine says which ran).
 
 An epoch is max(training samples / batch size, 1) iterations; batches are drawn
-with replacement, as in the book. The same --seed gives the same numbers.
+with replacement, as in the book (--shuffle: a fresh permutation each epoch).
+The same --seed gives the same numbers.
+
+The book's chapter 6, e.g.:
+  kobai train --data DIR --hidden 100,100,100,100 --optimizer adam --iters 2000
+  kobai train --data DIR --hidden 100,100,100,100,100 --batchnorm --init 0.05 --train-size 1000
+  kobai train --data DIR --hidden 100,100,100,100,100,100 --train-size 300 --epochs 201 --weight-decay 0.1
 
 A run killed mid-way (Ctrl-C, kill -9, a power cut) goes on from its last
 checkpoint with the very weights it would have had, bit for bit:
@@ -73,9 +95,6 @@ pub struct Args {
     /// raw or .gz); without it, the built-in spiral.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
-    /// Hidden layer size.
-    #[arg(long, value_name = "N")]
-    hidden: Option<usize>,
     /// Train for this many iterations (optimizer steps).
     #[arg(long, value_name = "N", conflicts_with = "epochs")]
     iters: Option<usize>,
@@ -85,16 +104,24 @@ pub struct Args {
     /// Samples per mini-batch.
     #[arg(long, value_name = "N")]
     batch_size: Option<usize>,
-    /// Learning rate of SGD.
+    /// The optimizer (the book's chapter 6).
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = OptimizerName::Sgd)]
+    optimizer: OptimizerName,
+    /// Learning rate.
     #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     lr: Option<f64>,
-    /// Seed of the initial weights and of the batch order.
+    /// Train on the first N training samples only (the book's overfitting
+    /// experiments use 300).
+    #[arg(long, value_name = "N")]
+    train_size: Option<usize>,
+    /// Epochs without replacement: each epoch a fresh permutation.
+    #[arg(long)]
+    shuffle: bool,
+    /// Seed of the initial weights, the Dropout masks and the batch order.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
-    /// Standard deviation of the initial weights.
-    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
-    weight_init_std: Option<f64>,
-    /// Save the trained weights (W1, b1, W2, b2) as a NumPy .npz archive.
+    /// Save the trained network as a NumPy .npz archive (parameters, buffers
+    /// and the architecture; `kobai evaluate` reads it back).
     #[arg(long, value_name = "FILE")]
     save: Option<PathBuf>,
     /// Folder for the picture training.png/.svg (created if missing).
@@ -110,6 +137,8 @@ pub struct Args {
     /// updates), the same in f64, or the book's layers in f64.
     #[arg(long, value_enum, default_value_t = ComputeChoice::FusedF32)]
     compute: ComputeChoice,
+    #[command(flatten)]
+    network: NetworkArgs,
     #[command(flatten)]
     checkpoints: train_checkpoint::CheckpointArgs,
 }
@@ -134,62 +163,35 @@ impl ComputeChoice {
         }
     }
 
-    fn name(self) -> &'static str {
+    /// A number for the checkpoint's settings, so that a resume with another
+    /// compute mode is refused.
+    fn code(self) -> f64 {
         match self {
-            ComputeChoice::FusedF32 => "fused-f32",
-            ComputeChoice::FusedF64 => "fused-f64",
-            ComputeChoice::Layers => "layers",
-        }
-    }
-}
-
-/// Where the data came from.
-enum Source<'a> {
-    Spiral,
-    Folder(&'a Path),
-}
-
-impl Source<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            Source::Spiral => "spiral",
-            Source::Folder(_) => "mnist-format",
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Source::Spiral => format!(
-                "the built-in spiral ({SPIRAL_CLASSES} arms of {SPIRAL_POINTS} points, \
-                 {:.0}% held out for testing, data seed {SPIRAL_SEED})",
-                SPIRAL_TEST_FRACTION * 100.0
-            ),
-            Source::Folder(dir) => format!("MNIST-format files in {}", dir.display()),
+            ComputeChoice::Layers => 0.0,
+            ComputeChoice::FusedF64 => 1.0,
+            ComputeChoice::FusedF32 => 2.0,
         }
     }
 }
 
 /// Validates every option, loads the data, trains, draws, saves, prints.
 pub fn run(args: &Args) -> Result<()> {
-    let settings = settings(args)?;
+    let source = Source::new(args.data.as_deref());
+    let defaults = match source {
+        Source::Spiral => SPIRAL_DEFAULTS,
+        Source::Folder(_) => MNIST_DEFAULTS,
+    };
+    let settings = settings(args, defaults)?;
+    let spec = args.network.spec(Defaults {
+        hidden: defaults.hidden,
+        weight_init_std: defaults.weight_init_std,
+    })?;
     if let Some(path) = &args.save {
         check_file_path("--save", path)?;
     }
     let plan = train_checkpoint::plan(&args.checkpoints)?;
-    let source = match &args.data {
-        Some(dir) => Source::Folder(dir),
-        None => Source::Spiral,
-    };
-    let (train, test) = match source {
-        Source::Spiral => spiral(SPIRAL_POINTS, SPIRAL_TEST_FRACTION, SPIRAL_SEED)?,
-        Source::Folder(dir) => load_mnist_dir(dir)?,
-    };
-    ensure!(
-        train.features() == test.features(),
-        "the training images have {} features but the test images {}",
-        train.features(),
-        test.features()
-    );
+    let (train, test) = source.load()?;
+    let train = train_data::first(train, args.train_size)?;
     ensure!(
         settings.batch_size <= train.len(),
         "--batch-size {} is larger than the {} training samples",
@@ -200,16 +202,9 @@ pub fn run(args: &Args) -> Result<()> {
         ensure_out_dir(&args.out)?;
     }
     let classes = train.classes().max(test.classes());
-    let mut net = TwoLayerNet::new(
-        train.features(),
-        settings.hidden,
-        classes,
-        settings.weight_init_std,
-        args.seed,
-    )?
-    .with_compute(args.compute.compute());
-    let trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
-    let mut optimizer = Sgd::new(settings.lr)?;
+    let net = spec.build(train.features(), classes, args.seed, args.compute.compute())?;
+    let mut trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
+    trainer.sampling = settings.sampling;
     let per_epoch = trainer.iterations_per_epoch(train.len());
     let iterations = trainer.iterations(train.len());
     let run = Run {
@@ -217,7 +212,8 @@ pub fn run(args: &Args) -> Result<()> {
         train: &train,
         test: &test,
         classes,
-        settings,
+        settings: settings.clone(),
+        spec: &spec,
         seed: args.seed,
         per_epoch,
         iterations,
@@ -226,39 +222,49 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let mut progress = TrainingProgress::new(iterations, !args.json);
     if !args.json {
-        progress = progress.with_header(header(&run));
+        progress = progress.with_header(header(&run, &net));
     }
+    let mut optimizer = settings.optimizer.build(settings.lr)?;
     let started = Instant::now();
-    let history = match &plan {
-        Some(plan) => {
-            let checkpoints = plan.checkpoints(per_epoch, settings.weight_init_std)?;
-            let test = Some(&test);
-            trainer.train_with_checkpoints(
-                &mut net,
-                &mut optimizer,
-                &train,
-                test,
-                &mut progress,
-                &checkpoints,
-            )
+    let (net, history) = match net {
+        Net::Two(mut n) => {
+            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            (Net::Two(n), h)
         }
-        None => trainer.train(&mut net, &mut optimizer, &train, Some(&test), &mut progress),
+        Net::Deep(mut n) => {
+            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            (Net::Deep(n), h)
+        }
     };
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     let history = history?;
+    // The weights first: a picture that cannot be drawn loses no training.
+    if let Some(path) = &args.save {
+        match &net {
+            Net::Two(n) => save_npz(n, path)?,
+            Net::Deep(n) => save_npz(n, path)?,
+        }
+    }
     let pictures = if args.no_plots {
         Vec::new()
     } else {
-        draw_training_curves(&args.out.join("training"), &curves_spec(&run, &history))?
+        draw_training_curves(
+            &args.out.join("training"),
+            &curves_spec(&run, &net, &history),
+        )?
     };
-    if let Some(path) = &args.save {
-        save_npz(&net, path)?;
-    }
     if args.json {
         println!(
             "{}",
-            as_json(&run, &history, seconds, &pictures, args.save.as_deref())
+            as_json(
+                &run,
+                &net,
+                &history,
+                seconds,
+                &pictures,
+                args.save.as_deref()
+            )
         );
     } else {
         print!(
@@ -269,53 +275,87 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The resolved options, checked, with the defaults of the data's kind.
-fn settings(args: &Args) -> Result<Settings> {
-    let defaults = match &args.data {
-        Some(dir) => {
-            ensure!(
-                dir.is_dir(),
-                "the data folder {} does not exist or is not a folder",
-                dir.display()
-            );
-            MNIST_DEFAULTS
+/// Trains `model` as `run` says, with checkpoints if asked.
+fn train_model<M: Backprop>(
+    run: &Run<'_>,
+    trainer: &Trainer,
+    model: &mut M,
+    optimizer: &mut dyn Optimizer,
+    progress: &mut TrainingProgress,
+) -> Result<History> {
+    let test = Some(run.test);
+    Ok(match run.plan {
+        Some(plan) => {
+            let checkpoints = plan.checkpoints(run.per_epoch, &checkpoint_settings(run))?;
+            trainer.train_with_checkpoints(
+                model,
+                optimizer,
+                run.train,
+                test,
+                progress,
+                &checkpoints,
+            )?
         }
-        None => SPIRAL_DEFAULTS,
+        None => trainer.train(model, optimizer, run.train, test, progress)?,
+    })
+}
+
+/// What a checkpoint records besides the network's architecture and the
+/// optimizer, so that a resume with other settings is refused.
+fn checkpoint_settings(run: &Run<'_>) -> Vec<(&'static str, f64)> {
+    let mut settings = match run.spec.init {
+        Init::Std(s) => vec![("weight_init_std", s)],
+        Init::Xavier => vec![("init_xavier", 1.0)],
+        Init::He => vec![("init_he", 1.0)],
+    };
+    settings.push(("compute", run.compute.code()));
+    settings.push(("train_size", run.train.len() as f64));
+    settings
+}
+
+fn settings(args: &Args, defaults: DataDefaults) -> Result<Settings> {
+    let lr = match (args.lr, args.optimizer) {
+        (Some(lr), _) => lr,
+        (None, OptimizerName::Sgd) => defaults.lr,
+        (None, other) => other.book_lr(),
     };
     let s = Settings {
-        hidden: args.hidden.unwrap_or(defaults.hidden),
         batch_size: args.batch_size.unwrap_or(defaults.batch_size),
-        lr: args.lr.unwrap_or(defaults.lr),
-        weight_init_std: args.weight_init_std.unwrap_or(defaults.weight_init_std),
+        optimizer: args.optimizer,
+        lr,
         length: match (args.iters, args.epochs) {
             (Some(n), _) => Length::Iterations(n),
             (_, Some(n)) => Length::Epochs(n),
             _ => defaults.length,
         },
+        sampling: if args.shuffle {
+            Sampling::Shuffled
+        } else {
+            Sampling::WithReplacement
+        },
     };
-    ensure!(s.hidden >= 1, "--hidden must be at least 1, got 0");
     ensure!(s.batch_size >= 1, "--batch-size must be at least 1, got 0");
     match s.length {
         Length::Iterations(0) => bail!("--iters must be at least 1, got 0"),
         Length::Epochs(0) => bail!("--epochs must be at least 1, got 0"),
         _ => {}
     }
-    for (name, value) in [("--lr", s.lr), ("--weight-init-std", s.weight_init_std)] {
-        ensure!(
-            value.is_finite() && value > 0.0,
-            "{name} must be a finite number above 0, got {value}"
-        );
-    }
+    ensure!(
+        s.lr.is_finite() && s.lr > 0.0,
+        "--lr must be a finite number above 0, got {}",
+        s.lr
+    );
     Ok(s)
 }
 
-/// What one training run was given.
+/// Everything about the run that the header, the picture and the JSON tell.
 struct Run<'a> {
     source: &'a Source<'a>,
     train: &'a Dataset,
     test: &'a Dataset,
     classes: usize,
     settings: Settings,
+    spec: &'a Spec,
     seed: u64,
     per_epoch: usize,
     iterations: usize,
@@ -323,20 +363,8 @@ struct Run<'a> {
     compute: ComputeChoice,
 }
 
-impl Run<'_> {
-    fn shape(&self) -> String {
-        format!(
-            "{}-{}-{}",
-            self.train.features(),
-            self.settings.hidden,
-            self.classes
-        )
-    }
-}
-
-/// What is about to happen, before the epoch lines.
-fn header(run: &Run<'_>) -> String {
-    let s = run.settings;
+fn header(run: &Run<'_>, net: &Net) -> String {
+    let s = &run.settings;
     let mut out = String::new();
     let _ = writeln!(out, "Data: {}", run.source.describe());
     let _ = writeln!(
@@ -349,16 +377,23 @@ fn header(run: &Run<'_>) -> String {
     );
     let _ = writeln!(
         out,
-        "Network: TwoLayerNet {} (ReLU), weights {} · N(0, 1), seed {}, backprop {}",
-        run.shape(),
-        s.weight_init_std,
+        "Network: {}, seed {}, backprop {}",
+        net.describe(run.spec),
         run.seed,
-        run.compute.name()
+        compute_name(net.engine())
     );
+    let sampling = match s.sampling {
+        Sampling::WithReplacement => "",
+        Sampling::Shuffled => ", shuffled each epoch",
+    };
     let _ = writeln!(
         out,
-        "Training: {} iterations ({} per epoch) of batches of {}, SGD with lr {}",
-        run.iterations, run.per_epoch, s.batch_size, s.lr
+        "Training: {} iterations ({} per epoch) of batches of {}{sampling}, {} with lr {}",
+        run.iterations,
+        run.per_epoch,
+        s.batch_size,
+        s.optimizer.label(),
+        s.lr
     );
     if let Some(plan) = run.plan {
         out.push_str(&plan.describe(run.per_epoch));
@@ -366,7 +401,6 @@ fn header(run: &Run<'_>) -> String {
     out
 }
 
-/// The closing lines: final numbers, time, files.
 fn summary(history: &History, seconds: f64, pictures: &[PathBuf], saved: Option<&Path>) -> String {
     let mut s = String::new();
     if let Some(last) = history.epochs.last() {
@@ -393,18 +427,13 @@ fn summary(history: &History, seconds: f64, pictures: &[PathBuf], saved: Option<
     s
 }
 
-/// The learning curves of the run.
-fn curves_spec(run: &Run<'_>, history: &History) -> CurvesSpec {
+fn curves_spec(run: &Run<'_>, net: &Net, history: &History) -> CurvesSpec {
     let title = format!(
-        "TwoLayerNet {} on {}: SGD lr {}, batch {}, seed {}",
-        run.shape(),
-        match run.source {
-            Source::Spiral => "the spiral".to_string(),
-            Source::Folder(dir) => dir.file_name().map_or_else(
-                || dir.display().to_string(),
-                |n| n.to_string_lossy().into_owned()
-            ),
-        },
+        "{} {} on {}: {} lr {}, batch {}, seed {}",
+        net.kind(),
+        net.shape(run.spec),
+        run.source.short(),
+        run.settings.optimizer.label(),
         run.settings.lr,
         run.settings.batch_size,
         run.seed
@@ -425,16 +454,23 @@ fn curves_spec(run: &Run<'_>, history: &History) -> CurvesSpec {
     }
 }
 
-/// Every number of the run as one JSON object.
 fn as_json(
     run: &Run<'_>,
+    net: &Net,
     history: &History,
     seconds: f64,
     pictures: &[PathBuf],
     saved: Option<&Path>,
 ) -> Value {
-    let s = run.settings;
+    let s = &run.settings;
     let last = history.epochs.last();
+    let network = net.as_json(run.spec, run.compute.compute());
+    let optimizer = s.optimizer.build(s.lr).map(|o| {
+        o.hyperparameters()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect::<serde_json::Map<String, Value>>()
+    });
     json!({
         "dataset": {
             "name": run.source.name(),
@@ -447,16 +483,17 @@ fn as_json(
             "features": run.train.features(),
             "classes": run.classes,
         },
-        "network": {
-            "input": run.train.features(),
-            "hidden": s.hidden,
-            "output": run.classes,
-            "activation": "relu",
-            "weight_init_std": s.weight_init_std,
-            "compute": run.compute.name(),
+        "network": network,
+        "optimizer": {
+            "name": s.optimizer.cli_name(),
+            "lr": s.lr,
+            "hyperparameters": optimizer.ok(),
         },
-        "optimizer": { "name": "sgd", "lr": s.lr },
         "batch_size": s.batch_size,
+        "sampling": match s.sampling {
+            Sampling::WithReplacement => "with-replacement",
+            Sampling::Shuffled => "shuffled",
+        },
         "seed": run.seed,
         "iterations_per_epoch": run.per_epoch,
         "iterations": history.iterations,

@@ -103,9 +103,11 @@ impl Plan {
 
     /// The library's checkpoint plan: the settings the trainer does not check
     /// on its own are stored, and checked when resuming.
-    pub fn checkpoints(&self, per_epoch: usize, weight_init_std: f64) -> Result<Checkpoints> {
-        let plan = Checkpoints::new(&self.save_to, self.every(per_epoch))?
-            .with_setting("weight_init_std", weight_init_std)?;
+    pub fn checkpoints(&self, per_epoch: usize, settings: &[(&str, f64)]) -> Result<Checkpoints> {
+        let mut plan = Checkpoints::new(&self.save_to, self.every(per_epoch))?;
+        for &(name, value) in settings {
+            plan = plan.with_setting(name, value)?;
+        }
         Ok(match &self.resume {
             Some(from) => plan.resume_from(from.clone()),
             None => plan,

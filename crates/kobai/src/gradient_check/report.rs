@@ -106,9 +106,15 @@ pub(crate) fn tensor_check(
 
 impl fmt::Display for GradientCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // As wide as the longest name (`batchnorm12.gamma`), at least 6.
+        let w = self
+            .tensors
+            .iter()
+            .map(|t| t.name.chars().count())
+            .fold(6, usize::max);
         writeln!(
             f,
-            "{:<6} {:>11} {:>11} {:>11}  {:<14} {:>15} {:>15} {:>11}  {:>9} {:>10}  verdict",
+            "{:<w$} {:>11} {:>11} {:>11}  {:<14} {:>15} {:>15} {:>11}  {:>9} {:>10}  verdict",
             "tensor",
             "max |diff|",
             "mean |diff|",
@@ -123,7 +129,7 @@ impl fmt::Display for GradientCheck {
         for t in &self.tensors {
             writeln!(
                 f,
-                "{:<6} {:>11.3e} {:>11.3e} {:>11.3e}  {:<14} {:>15.8e} {:>15.8e} {:>11.3e}  {:>9} {:>10}  {}",
+                "{:<w$} {:>11.3e} {:>11.3e} {:>11.3e}  {:<14} {:>15.8e} {:>15.8e} {:>11.3e}  {:>9} {:>10}  {}",
                 t.name,
                 t.max_abs_diff,
                 t.mean_abs_diff,

@@ -184,6 +184,52 @@ impl TwoLayerNet {
         })
     }
 
+    /// A network of the [architecture](Params::architecture) `text`, with
+    /// zero weights: load them with [`load_npz`](crate::model::load_npz).
+    ///
+    /// # Errors
+    /// [`KobaiError::Format`] unless `text` is
+    /// `two_layer_net(INPUT,HIDDEN,OUTPUT,relu|sigmoid|tanh)` with sizes of 1
+    /// or more.
+    ///
+    /// ```
+    /// use kobai::{Params, TwoLayerNet};
+    /// let net = TwoLayerNet::new(4, 3, 2, 0.1, 0)?;
+    /// let text = net.architecture().expect("described");
+    /// assert_eq!(text, "two_layer_net(4,3,2,relu)");
+    /// assert_eq!(TwoLayerNet::from_architecture(&text)?.architecture(), Some(text));
+    /// assert!(TwoLayerNet::from_architecture("two_layer_net(4,0,2,relu)").is_err());
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn from_architecture(text: &str) -> Result<Self> {
+        let bad = || KobaiError::Format {
+            path: "architecture".into(),
+            detail: format!(
+                "cannot read {text:?}; expected two_layer_net(INPUT,HIDDEN,OUTPUT,ACTIVATION)"
+            ),
+        };
+        let inner = text
+            .strip_prefix("two_layer_net(")
+            .and_then(|s| s.strip_suffix(')'))
+            .ok_or_else(bad)?;
+        let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+        let [input, hidden, output, activation] = parts.as_slice() else {
+            return Err(bad());
+        };
+        let size = |s: &str| s.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(bad);
+        let activation = match *activation {
+            "relu" => Activation::Relu,
+            "sigmoid" => Activation::Sigmoid,
+            "tanh" => Activation::Tanh,
+            _ => return Err(bad()),
+        };
+        let (input, hidden, output) = (size(input)?, size(hidden)?, size(output)?);
+        let mut net = TwoLayerNet::new(input, hidden, output, 1.0, 0)?.with_activation(activation);
+        net.w1.fill(0.0);
+        net.w2.fill(0.0);
+        Ok(net)
+    }
+
     /// The same network with another hidden activation.
     ///
     /// ```
@@ -245,6 +291,18 @@ impl Params for TwoLayerNet {
             ("W2".into(), self.w2.view().into_dyn()),
             ("b2".into(), self.b2.view().into_dyn()),
         ]
+    }
+
+    /// `two_layer_net(INPUT,HIDDEN,OUTPUT,ACTIVATION)`, e.g.
+    /// `two_layer_net(784,50,10,relu)`; see [`TwoLayerNet::from_architecture`].
+    fn architecture(&self) -> Option<String> {
+        Some(format!(
+            "two_layer_net({},{},{},{})",
+            self.w1.nrows(),
+            self.w1.ncols(),
+            self.w2.ncols(),
+            self.activation.name()
+        ))
     }
 
     fn params_mut(&mut self) -> Vec<(String, ArrayViewMutD<'_, f64>)> {

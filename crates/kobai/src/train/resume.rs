@@ -84,15 +84,19 @@ pub(super) fn restore<M: Params, O: Optimizer + ?Sized>(
         let name = |s: Sampling| format!("{s:?}");
         return mismatch("sampling", &name(from.sampling), &name(trainer.sampling));
     }
+    // A checkpoint of an older kobai holds no architecture: its parameters'
+    // names and shapes are still checked below.
+    if let Some(saved) = &from.architecture {
+        let ours = model.architecture();
+        if ours.as_deref() != Some(saved.as_str()) {
+            let ours = ours.unwrap_or_else(|| "a model that does not describe itself".into());
+            return mismatch("the network", saved, &ours);
+        }
+    }
     check_data(from, saver.data())?;
     let settings = saver.checkpoints().settings();
     if from.settings != settings {
         return mismatch("settings", &pairs(&from.settings), &pairs(settings));
-    }
-    let ours = model.architecture();
-    if from.architecture.as_deref() != ours.as_deref() {
-        let text = |a: Option<&str>| a.unwrap_or("a network that does not describe itself").to_string();
-        return mismatch("the network", &text(from.architecture.as_deref()), &text(ours.as_deref()));
     }
     let params = checked_params(from, model)?;
     if from.optimizer != optimizer.name() {

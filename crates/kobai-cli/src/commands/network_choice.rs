@@ -1,0 +1,376 @@
+//! The network options `kobai train` and `kobai check` share (`--hidden`,
+//! `--activation`, `--init`, `--weight-decay`, `--dropout`, `--batchnorm`),
+//! and the network they build: the book's `TwoLayerNet` for one plain hidden
+//! layer, a `MultiLayerNet` for anything else.
+
+use anyhow::{Result, bail, ensure};
+use kobai::nets::{Activation, Compute, Init, MultiLayerNet, Network};
+use kobai::{Params, TwoLayerNet};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Network")]
+pub struct NetworkArgs {
+    /// Hidden layer sizes, comma-separated: `50` is the book's two-layer
+    /// network, `100,100,100` three hidden layers (the book's MultiLayerNet).
+    #[arg(long, value_name = "N[,N...]")]
+    pub hidden: Option<String>,
+    /// The hidden layers' activation.
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub activation: Option<ActivationName>,
+    /// Weight init: he (√(2/n_in)), xavier (√(1/n_in)) or a standard
+    /// deviation. Default: the per-data --weight-init-std for one plain hidden
+    /// layer, otherwise the book's choice (he for relu, xavier for sigmoid/tanh).
+    #[arg(long, value_name = "he|xavier|STD", conflicts_with = "weight_init_std")]
+    pub init: Option<String>,
+    /// Weights drawn as STD · N(0, 1) (the same as --init STD).
+    #[arg(long, value_name = "STD", allow_negative_numbers = true)]
+    pub weight_init_std: Option<f64>,
+    /// Weight decay λ: the loss gains ½λΣW² over the weight matrices.
+    #[arg(long, value_name = "λ", allow_negative_numbers = true)]
+    pub weight_decay: Option<f64>,
+    /// A Dropout layer after each activation, dropping this fraction in training.
+    #[arg(long, value_name = "RATIO", allow_negative_numbers = true)]
+    pub dropout: Option<f64>,
+    /// A BatchNorm layer between each hidden Affine layer and its activation.
+    #[arg(long)]
+    pub batchnorm: bool,
+}
+
+/// The most parameters a network may have: 2^28 (2 GiB of f64 per copy;
+/// training keeps several copies — gradients, optimizer state).
+const MAX_PARAMETERS: usize = 1 << 28;
+
+/// `--hidden 100,100,100` as sizes, every one checked.
+fn parse_hidden(text: &str) -> Result<Vec<usize>> {
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            match part.parse::<usize>() {
+                Ok(0) => bail!("--hidden must be at least 1, got 0 (in {text:?})"),
+                Ok(n) => Ok(n),
+                Err(_) if part.is_empty() => {
+                    bail!("--hidden {text:?} holds an empty size; expected sizes like 100,100,100")
+                }
+                Err(_) => bail!("--hidden {text:?}: {part:?} is not a layer size"),
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ActivationName {
+    Relu,
+    Sigmoid,
+    Tanh,
+}
+
+impl ActivationName {
+    fn activation(self) -> Activation {
+        match self {
+            ActivationName::Relu => Activation::Relu,
+            ActivationName::Sigmoid => Activation::Sigmoid,
+            ActivationName::Tanh => Activation::Tanh,
+        }
+    }
+}
+
+/// What the command would use without the options.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub hidden: usize,
+    pub weight_init_std: f64,
+}
+
+/// The network a command runs, with the options it came from.
+#[derive(Debug, Clone)]
+pub enum Net {
+    /// One plain hidden layer: the book's TwoLayerNet (and its fused engine).
+    Two(TwoLayerNet),
+    /// Anything else: a MultiLayerNet.
+    Deep(Network),
+}
+
+/// The options, checked, with defaults filled in.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub hidden: Vec<usize>,
+    pub activation: Activation,
+    pub init: Init,
+    pub weight_decay: f64,
+    pub dropout: Option<f64>,
+    pub batchnorm: bool,
+}
+
+impl NetworkArgs {
+    /// The options with defaults, every bad value refused with one line.
+    pub fn spec(&self, defaults: Defaults) -> Result<Spec> {
+        let hidden = match &self.hidden {
+            Some(text) => parse_hidden(text)?,
+            None => vec![defaults.hidden],
+        };
+        let activation = self
+            .activation
+            .map_or(Activation::Relu, ActivationName::activation);
+        if let Some(std) = self.weight_init_std {
+            ensure!(
+                std.is_finite() && std > 0.0,
+                "--weight-init-std must be a finite number above 0, got {std}"
+            );
+        }
+        let plain = hidden.len() == 1
+            && self.weight_decay.unwrap_or(0.0) == 0.0
+            && self.dropout.is_none()
+            && !self.batchnorm;
+        let init = match (&self.init, self.weight_init_std) {
+            (Some(text), _) => match text.parse::<Init>() {
+                Ok(init) => init,
+                Err(_) => {
+                    bail!("--init {text:?} is not he, xavier or a standard deviation above 0")
+                }
+            },
+            (None, Some(std)) => Init::Std(std),
+            (None, None) if plain => Init::Std(defaults.weight_init_std),
+            (None, None) => Init::default_for(activation),
+        };
+        let weight_decay = self.weight_decay.unwrap_or(0.0);
+        ensure!(
+            weight_decay.is_finite() && weight_decay >= 0.0,
+            "--weight-decay must be a finite number at least 0, got {weight_decay}"
+        );
+        if let Some(r) = self.dropout {
+            ensure!(
+                (0.0..1.0).contains(&r),
+                "--dropout must be a ratio in [0, 1), got {r}"
+            );
+        }
+        Ok(Spec {
+            hidden,
+            activation,
+            init,
+            weight_decay,
+            dropout: self.dropout,
+            batchnorm: self.batchnorm,
+        })
+    }
+}
+
+impl Spec {
+    /// One plain hidden layer with a fixed standard deviation: the book's
+    /// TwoLayerNet, today's network.
+    fn is_two_layer(&self) -> bool {
+        self.hidden.len() == 1
+            && self.weight_decay == 0.0
+            && self.dropout.is_none()
+            && !self.batchnorm
+            && matches!(self.init, Init::Std(_))
+    }
+
+    /// The network for `input` features and `output` classes.
+    pub fn build(&self, input: usize, output: usize, seed: u64, compute: Compute) -> Result<Net> {
+        let sizes: Vec<usize> = std::iter::once(input)
+            .chain(self.hidden.iter().copied())
+            .chain(std::iter::once(output))
+            .collect();
+        let parameters = sizes.windows(2).try_fold(0usize, |sum, w| {
+            w[0].checked_mul(w[1])
+                .and_then(|n| n.checked_add(w[1]))
+                .and_then(|n| sum.checked_add(n))
+        });
+        match parameters {
+            Some(n) if n <= MAX_PARAMETERS => {}
+            _ => bail!(
+                "a {} network has {} parameters; kobai trains networks of at most {MAX_PARAMETERS}",
+                sizes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("-"),
+                parameters.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+            ),
+        }
+        if let (true, Init::Std(std)) = (self.is_two_layer(), self.init) {
+            return Ok(Net::Two(
+                TwoLayerNet::new(input, self.hidden[0], output, std, seed)?
+                    .with_activation(self.activation)
+                    .with_compute(compute),
+            ));
+        }
+        let mut builder = MultiLayerNet::new(input, &self.hidden, output)
+            .activation(self.activation)
+            .init(self.init)
+            .weight_decay(self.weight_decay)
+            .batch_norm(self.batchnorm)
+            .seed(seed);
+        if let Some(r) = self.dropout {
+            builder = builder.dropout(r);
+        }
+        Ok(Net::Deep(builder.build()?.with_compute(compute)))
+    }
+}
+
+impl Net {
+    /// `TwoLayerNet` or `MultiLayerNet`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Net::Two(_) => "TwoLayerNet",
+            Net::Deep(_) => "MultiLayerNet",
+        }
+    }
+
+    /// The input features and output classes.
+    pub fn sizes(&self) -> (usize, usize) {
+        match self {
+            Net::Two(n) => (n.w1.nrows(), n.w2.ncols()),
+            Net::Deep(n) => {
+                let params = n.params();
+                let input = params.first().map_or(0, |(_, p)| p.shape()[0]);
+                let output = params.last().map_or(0, |(_, p)| p.len());
+                (input, output)
+            }
+        }
+    }
+
+    /// The layer sizes, `784-100-100-10`.
+    pub fn shape(&self, spec: &Spec) -> String {
+        let (input, output) = self.sizes();
+        let mut sizes = vec![input.to_string()];
+        sizes.extend(spec.hidden.iter().map(ToString::to_string));
+        sizes.push(output.to_string());
+        sizes.join("-")
+    }
+
+    /// The backprop engine that really runs.
+    pub fn engine(&self) -> Compute {
+        match self {
+            Net::Two(n) => n.compute,
+            Net::Deep(n) => n.engine(),
+        }
+    }
+
+    /// The architecture text.
+    pub fn architecture(&self) -> String {
+        match self {
+            Net::Two(n) => n.architecture(),
+            Net::Deep(n) => n.architecture(),
+        }
+        .unwrap_or_default()
+    }
+
+    /// One line for a header: `TwoLayerNet 784-50-10 (relu), weights 0.01 · N(0, 1)`.
+    pub fn describe(&self, spec: &Spec) -> String {
+        let init = match spec.init {
+            Init::Std(s) => format!("weights {s} · N(0, 1)"),
+            Init::He => "He init √(2/n_in)".to_string(),
+            Init::Xavier => "Xavier init √(1/n_in)".to_string(),
+        };
+        let mut extras = Vec::new();
+        if spec.batchnorm {
+            extras.push("batch norm".to_string());
+        }
+        if let Some(r) = spec.dropout {
+            extras.push(format!("dropout {r}"));
+        }
+        if spec.weight_decay != 0.0 {
+            extras.push(format!("weight decay {}", spec.weight_decay));
+        }
+        let extras = if extras.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", extras.join(", "))
+        };
+        format!(
+            "{} {} ({}), {init}{extras}",
+            self.kind(),
+            self.shape(spec),
+            spec.activation.name()
+        )
+    }
+
+    /// The whole network for `--json`.
+    pub fn as_json(&self, spec: &Spec, compute_asked: Compute) -> Value {
+        let layers: Vec<Value> = match self {
+            Net::Two(_) => Vec::new(),
+            Net::Deep(n) => n
+                .layers()
+                .map(|(name, layer)| json!({ "name": name, "spec": layer.spec().to_string() }))
+                .collect(),
+        };
+        let (input, output) = self.sizes();
+        json!({
+            "kind": self.kind(),
+            "input": input,
+            "output": output,
+            "shape": self.shape(spec),
+            "hidden": spec.hidden,
+            "activation": spec.activation.name(),
+            "init": spec.init.to_string(),
+            "weight_init_std": match spec.init { Init::Std(s) => Some(s), _ => None },
+            "weight_decay": spec.weight_decay,
+            "dropout": spec.dropout,
+            "batchnorm": spec.batchnorm,
+            "architecture": self.architecture(),
+            "layers": layers,
+            "parameters": match self { Net::Two(n) => n.param_count(), Net::Deep(n) => n.param_count() },
+            "compute": compute_name(compute_asked),
+            "engine": compute_name(self.engine()),
+        })
+    }
+}
+
+/// The CLI's name of a compute mode.
+pub fn compute_name(c: Compute) -> &'static str {
+    match c {
+        Compute::FusedF32 => "fused-f32",
+        Compute::FusedF64 => "fused-f64",
+        Compute::Layers => "layers",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(text: &str) -> String {
+        parse_hidden(text).map_or_else(|e| e.to_string(), |v| format!("{v:?}"))
+    }
+
+    #[test]
+    fn hidden_sizes_are_parsed_or_refused_with_a_reason() {
+        assert_eq!(message("100, 100,50"), "[100, 100, 50]");
+        assert_eq!(message("7"), "[7]");
+        assert!(message("100,,0").contains("holds an empty size"));
+        assert!(message("0").contains("--hidden must be at least 1, got 0"));
+        assert!(message("1e3").contains("is not a layer size"));
+        assert!(message("18446744073709551616").contains("is not a layer size"));
+    }
+
+    #[test]
+    fn absurd_networks_are_refused_before_any_allocation() {
+        let spec = |hidden: &str| {
+            NetworkArgs {
+                hidden: Some(hidden.into()),
+                activation: None,
+                init: None,
+                weight_init_std: None,
+                weight_decay: None,
+                dropout: None,
+                batchnorm: false,
+            }
+            .spec(Defaults {
+                hidden: 1,
+                weight_init_std: 0.1,
+            })
+        };
+        for hidden in ["18446744073709551615", "100000000", "100000,100000"] {
+            let err = spec(hidden)
+                .and_then(|s| s.build(784, 10, 0, Compute::Layers))
+                .map(|_| ())
+                .expect_err("refused");
+            assert!(
+                err.to_string().contains("kobai trains networks of at most"),
+                "{err}"
+            );
+        }
+    }
+}
