@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kobai::model::load_npz;
+use kobai::model::{load_npz, read_architecture};
+use kobai::nets::Network;
 use kobai::train::Checkpoint;
 use kobai::{Params, TwoLayerNet};
 use serde_json::Value;
@@ -32,12 +33,25 @@ fn json(out: &Output) -> Value {
 
 /// The bits of every weight in a file written by `--save` (the spiral's 2-100-3 net).
 fn weight_bits(path: &Path) -> Vec<Vec<u64>> {
-    let mut net = TwoLayerNet::new(2, 100, 3, 0.1, 12345).expect("valid");
-    load_npz(&mut net, path).expect("a weights file");
-    net.params()
-        .iter()
-        .map(|(_, p)| p.iter().map(|v| v.to_bits()).collect())
-        .collect()
+    fn bits(model: &impl Params) -> Vec<Vec<u64>> {
+        let mut all = model.params();
+        all.extend(model.buffers());
+        all.iter()
+            .map(|(_, p)| p.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    }
+    let text = read_architecture(path)
+        .expect("a weights file")
+        .expect("with its architecture");
+    if text.starts_with("two_layer_net(") {
+        let mut net = TwoLayerNet::from_architecture(&text).expect("valid");
+        load_npz(&mut net, path).expect("a weights file");
+        bits(&net)
+    } else {
+        let mut net = Network::from_architecture(&text).expect("valid");
+        load_npz(&mut net, path).expect("a weights file");
+        bits(&net)
+    }
 }
 
 /// What two runs must agree on: the history, not the time or the files.
@@ -52,7 +66,7 @@ fn numbers(mut v: Value) -> Value {
 /// Starts a checkpointed run of `epochs`, waits for its first checkpoint and
 /// a little more, and kills it with SIGKILL. The checkpoint it left, if the
 /// kill came before the run's end.
-fn kill_mid_run(dir: &Path, epochs: &str) -> Option<Checkpoint> {
+fn kill_mid_run(dir: &Path, epochs: &str, network: &[&str]) -> Option<Checkpoint> {
     let path = dir.join("run.ckpt.npz");
     let _ = std::fs::remove_file(&path);
     let args = [
@@ -64,7 +78,11 @@ fn kill_mid_run(dir: &Path, epochs: &str) -> Option<Checkpoint> {
         "run.ckpt.npz",
     ];
     let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
-        .args(args.iter().chain(&["--checkpoint-every", "10"]))
+        .args(
+            args.iter()
+                .chain(&["--checkpoint-every", "10"])
+                .chain(network),
+        )
         .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -90,16 +108,46 @@ fn kill_mid_run(dir: &Path, epochs: &str) -> Option<Checkpoint> {
 
 #[test]
 fn a_run_killed_mid_way_resumes_to_the_same_weights_bit_for_bit() {
-    let dir = scratch("kill");
+    killed_and_resumed("kill", &[]);
+}
+
+/// The same for a deep network with every kind of state: BatchNorm's running
+/// statistics, Dropout's draw counter, Adam's moments.
+#[test]
+fn a_deep_network_killed_mid_way_resumes_to_the_same_bits() {
+    killed_and_resumed(
+        "kill-deep",
+        &[
+            "--hidden",
+            "12,12",
+            "--batchnorm",
+            "--dropout",
+            "0.1",
+            "--weight-decay",
+            "0.001",
+            "--optimizer",
+            "adam",
+            "--lr",
+            "0.01",
+        ],
+    );
+}
+
+fn killed_and_resumed(name: &str, network: &[&str]) {
+    let dir = scratch(name);
     // 300 epochs take about 3 s in a debug build; should the kill come after
     // the end on a fast machine, try again with a longer run.
     let (epochs, checkpoint) = ["300", "1200", "4800"]
         .into_iter()
-        .find_map(|epochs| kill_mid_run(&dir, epochs).map(|c| (epochs, c)))
+        .find_map(|epochs| kill_mid_run(&dir, epochs, network).map(|c| (epochs, c)))
         .expect("a kill before the end of the run");
     assert!(checkpoint.iteration() >= 10 && !checkpoint.is_complete());
 
-    let common = ["train", "--no-plots", "--json", "--epochs", epochs];
+    let common = [
+        &["train", "--no-plots", "--json", "--epochs", epochs][..],
+        network,
+    ]
+    .concat();
     let resume = ["--resume", "run.ckpt.npz", "--save", "resumed.npz"];
     let resumed = json(&kobai_in(&dir, &[&common[..], &resume].concat()));
     assert_eq!(

@@ -45,6 +45,32 @@
 //! # Ok::<(), kobai::KobaiError>(())
 //! ```
 //!
+//! ## After the notebook: networks of any shape
+//!
+//! The book's chapters 5 and 6 build networks out of layers. In kobai a
+//! [`layers::Layer`] has a forward pass (in [`Mode::Train`](layers::Mode) or
+//! `Eval`), a backward pass, and its parameters by name; a
+//! [`Network`](nets::Network) is layers in sequence with the softmax
+//! cross-entropy loss as its head, and [`MultiLayerNet`](nets::MultiLayerNet)
+//! builds the book's `MultiLayerNetExtend` (He/Xavier init, weight decay,
+//! Dropout, Batch Normalization). Every tool — the optimizers, the gradient
+//! check, the numerical gradient, `.npz` files, checkpoints — goes through the
+//! parameter names (`affine1.W`), so a layer you write gets them all.
+//!
+//! ```
+//! use kobai::nets::MultiLayerNet;
+//! use kobai::{Adam, Backprop, gradient_check, step};
+//! use ndarray::array;
+//!
+//! let mut net = MultiLayerNet::new(2, &[6, 6], 2).batch_norm(true).weight_decay(0.01).seed(3).build()?;
+//! let (x, t) = (array![[0.2, -0.4], [0.9, 0.1], [-0.5, 0.7]], (&[0usize, 1, 1]).into());
+//! assert!(gradient_check(&net, &x, &t)?.passed()); // every parameter, BatchNorm's γ and β too
+//! let (before, grads) = net.gradient(&x, &t)?;
+//! step(&mut Adam::new(0.05, 0.9, 0.999)?, &mut net, &grads)?;
+//! assert!(net.gradient(&x, &t)?.0 < before);
+//! # Ok::<(), kobai::KobaiError>(())
+//! ```
+//!
 //! ## Beyond the notebook: derivatives you can trust
 //!
 //! The book's fixed step is 1 % off for 1/x at 1e-3. [`FiniteDiff::accurate`]
@@ -72,7 +98,8 @@
 //! - [`gradient_descent`](mod@gradient_descent): [`gradient_descent()`], [`gradient_descent_path`]
 //! - [`functions`] — [`softmax`], [`cross_entropy_error`], [`sigmoid`], [`relu`], [`Targets`]
 //! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
-//! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`]; [`layers`] — the book's layers, forward and backward
+//! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`], [`Network`], [`MultiLayerNet`]; [`layers`] — the
+//!   [`Layer`](layers::Layer) trait and the book's layers, forward and backward
 //! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`], [`gradient_check_fast`]
 //! - [`optim`] — [`Sgd`], [`Momentum`], [`Nesterov`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
 //! - [`train`] — [`Trainer`], [`Observer`], checkpoints to resume a run bit for bit

@@ -8,7 +8,9 @@
 //! case below is a test: the library's in `crates/kobai/tests/bad_input.rs`,
 //! `data_files.rs`, `checkpoint_refused.rs`, `finite_diff.rs`; the command
 //! line's in `crates/kobai-cli/tests/bad_input_commands.rs`,
-//! `checkpoint_command.rs`, `formula_commands.rs`.
+//! `checkpoint_command.rs`, `formula_commands.rs`; for networks of any shape,
+//! `crates/kobai/tests/network.rs`, `network_checkpoint.rs` and
+//! `crates/kobai-cli/tests/network_commands.rs`.
 //!
 //! | input | example | what you get |
 //! |---|---|---|
@@ -22,6 +24,9 @@
 //! | one-hot rows | a row that is not one 1 and zeros | `NotOneHot` |
 //! | files | missing, unreadable, empty, truncated at each header field, wrong magic, wrong element type, a header claiming 2³² images, corrupt or truncated gzip, image/label count mismatch | `Io` / `Format`, naming the file; sizes are checked against the file before anything is allocated |
 //! | weights and checkpoints | missing or misshapen arrays, NaN, a checkpoint of another run or network, one flipped bit | `Format` / `Shape` / `CheckpointMismatch`; the model and optimizer are unchanged |
+//! | network options | a hidden size of 0, `--hidden 100,,0`, a dropout ratio outside [0, 1), a negative weight decay, an init that is not `he`, `xavier` or a positive number, `--train-size` 0 or above the data, a network of more than 2²⁸ parameters | `Hyperparameter` / one CLI line, before anything is allocated |
+//! | layers | a layer of your own whose backward pass returns a gradient of the wrong shape (or the wrong number of them), a cache handed to the wrong layer, a network with no layers | `Layer` naming the layer (`layer broken1: the gradient of s has shape [3] but s has shape [2]`) / `Empty` |
+//! | another network's weights | an `.npz` or a checkpoint written from another architecture (another activation, batch norm, sizes), a resume with another optimizer | `Format` (`holds the weights of the network …`) / `CheckpointMismatch`; nothing is loaded |
 //! | formulas | unbalanced parentheses, an unknown name, the wrong number of arguments, a point with the wrong number of coordinates | `Formula` with the column; `Shape` |
 //! | a formula that is NaN at the point | `log(x)` at −1 | `evaluate` returns NaN like `f64::ln`; its gradient is `NonFinite` naming the component |
 //! | output | a folder that cannot be created or written (`/proc/…`) | `Io` naming the path; files are written to a temporary file and renamed, so a crash leaves the old file or the new one |

@@ -17,6 +17,13 @@
 //! | `f = lambda W: net.loss(x, t)`; `numerical_gradient(f, net.W)` | `numerical_gradient(\|w\| simple_net_loss(w, &x, &t), &net.w)?` |
 //! | `softmax(a)`, `cross_entropy_error(y, t)`              | `softmax(&a)?`, `cross_entropy_error(&y, &t)?`                    |
 //! | `print(a)`                                             | `println!("{}", numpy_str(&a))` ([`numpy_style`](crate::numpy_style)) |
+//! | `MultiLayerNetExtend(784, [100, 100], 10, weight_init_std='relu', use_batchnorm=True)` | `MultiLayerNet::new(784, &[100, 100], 10).init(Init::He).batch_norm(true).build()?` ([`MultiLayerNet`](crate::nets::MultiLayerNet)) |
+//! | `weight_decay_lambda=0.1`, `use_dropout=True, dropout_ration=0.2` | `.weight_decay(0.1)`, `.dropout(0.2)` |
+//! | `network.params['W1']`, `grads['W1']`                  | `net.params()` by name: `"affine1.W"`; `grads["affine1.W"]` |
+//! | `network.predict(x, train_flg=False)`                  | `net.predict(&x)?` ([`Mode::Eval`](crate::layers::Mode)) |
+//! | `network.gradient(x, t)`                               | `net.gradient(&x, &t)?` (train mode; new running statistics are applied by [`step`](crate::step)) |
+//! | `optimizer.update(params, grads)` (`Nesterov()` too)   | `step(&mut Nesterov::default(), &mut net, &grads)?`               |
+//! | a class with `forward`/`backward` (`common/layers.py`) | `impl Layer for …` ([`Layer`](crate::layers::Layer)); see `examples/custom_layer.rs` |
 //!
 //! ## Three differences that matter
 //!
