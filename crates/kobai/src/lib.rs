@@ -50,8 +50,8 @@
 //! The book's chapters 5 and 6 build networks out of layers. In kobai a
 //! [`layers::Layer`] has a forward pass (in [`Mode::Train`](layers::Mode) or
 //! `Eval`), a backward pass, and its parameters by name; a
-//! [`Network`](nets::Network) is layers in sequence with the softmax
-//! cross-entropy loss as its head, and [`MultiLayerNet`](nets::MultiLayerNet)
+//! [`Network`] is layers in sequence with the softmax
+//! cross-entropy loss as its head, and [`MultiLayerNet`]
 //! builds the book's `MultiLayerNetExtend` (He/Xavier init, weight decay,
 //! Dropout, Batch Normalization). Every tool — the optimizers, the gradient
 //! check, the numerical gradient, `.npz` files, checkpoints — goes through the

@@ -175,7 +175,8 @@ fn a_checkpoint_of_another_network_or_run_is_refused() -> Result<()> {
     let data = (&train, &test);
     let base = trainer(Sampling::Shuffled);
 
-    // Another hidden size: a shape error naming the parameter and the file.
+    // Another hidden size: refused by the architecture the checkpoint
+    // records, naming both networks and the file.
     let wider = {
         let mut model = TwoLayerNet::new(2, 12, 3, 0.5, 5).expect("valid");
         let mut adam = Adam::new(0.05, 0.9, 0.999).expect("valid");
@@ -186,8 +187,9 @@ fn a_checkpoint_of_another_network_or_run_is_refused() -> Result<()> {
         (model, adam)
     };
     let err = refused(&path, &base, wider, data);
-    assert!(matches!(err, KobaiError::Shape { .. }), "{err}");
-    assert!(err.to_string().contains("W1"), "{err}");
+    assert!(matches!(err, KobaiError::CheckpointMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("two_layer_net(2,10,3,relu)"), "{err}");
+    assert!(err.to_string().contains("two_layer_net(2,12,3,relu)"), "{err}");
     assert!(err.to_string().contains("adam.ckpt.npz"), "{err}");
 
     // Other settings of the run: a mismatch naming the setting.

@@ -63,7 +63,14 @@ fn run(
     checkpoints: &Checkpoints,
 ) -> Result<kobai::History> {
     let (train, test) = data();
-    trainer.train_with_checkpoints(net, &mut *make(), &train, Some(&test), observer, checkpoints)
+    trainer.train_with_checkpoints(
+        net,
+        &mut *make(),
+        &train,
+        Some(&test),
+        observer,
+        checkpoints,
+    )
 }
 
 #[test]
@@ -74,9 +81,11 @@ fn every_optimizer_resumes_a_deep_network_to_the_bit() -> Result<()> {
         for sampling in SAMPLINGS {
             let trainer = trainer(sampling);
             let mut whole = network(1);
-            let expected =
-                trainer.train(&mut whole, &mut *make(), &train, Some(&test), &mut ())?;
-            assert!(whole.buffers()[0].1.iter().any(|&v| v != 0.0), "running mean moved");
+            let expected = trainer.train(&mut whole, &mut *make(), &train, Some(&test), &mut ())?;
+            assert!(
+                whole.buffers()[0].1.iter().any(|&v| v != 0.0),
+                "running mean moved"
+            );
 
             let path = dir.join("run.ckpt.npz");
             let killed = dir.join("killed.ckpt.npz");
@@ -86,7 +95,13 @@ fn every_optimizer_resumes_a_deep_network_to_the_bit() -> Result<()> {
                 keep: Some((path.clone(), killed.clone())),
             };
             let checkpoints = Checkpoints::new(&path, 5)?;
-            run(&trainer, &mut network(1), make, &mut interrupt, &checkpoints)?;
+            run(
+                &trainer,
+                &mut network(1),
+                make,
+                &mut interrupt,
+                &checkpoints,
+            )?;
             // As a kill leaves it: the checkpoint of iteration 15.
             let from = Checkpoint::load(&killed)?;
             assert_eq!(from.iteration(), 15);
@@ -120,7 +135,13 @@ fn a_checkpoint_resumes_only_into_its_own_architecture() -> Result<()> {
     let trainer = trainer(Sampling::WithReplacement);
     let checkpoints = Checkpoints::new(&path, 5)?;
     let mut stop = Interrupt { at: 10, keep: None };
-    run(&trainer, &mut network(1), OPTIMIZERS[5].1, &mut stop, &checkpoints)?;
+    run(
+        &trainer,
+        &mut network(1),
+        OPTIMIZERS[5].1,
+        &mut stop,
+        &checkpoints,
+    )?;
     // Same shapes, another activation: caught by the architecture, not the shapes.
     let mut tanh = MultiLayerNet::new(2, &[8, 6], 3)
         .activation(Activation::Tanh)
@@ -136,7 +157,10 @@ fn a_checkpoint_resumes_only_into_its_own_architecture() -> Result<()> {
         &checkpoints.clone().resume_from(Checkpoint::load(&path)?),
     )
     .unwrap_err();
-    assert!(matches!(err, KobaiError::CheckpointMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, KobaiError::CheckpointMismatch { .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("the network"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
     Ok(())
@@ -170,7 +194,10 @@ fn npz_files_hold_parameters_buffers_and_the_architecture() -> Result<()> {
         "dropout1.draws.npy",
         "architecture.npy",
     ] {
-        assert!(members.iter().any(|m| m == expected), "{expected} in {members:?}");
+        assert!(
+            members.iter().any(|m| m == expected),
+            "{expected} in {members:?}"
+        );
     }
     let _ = archive.by_name("architecture.npy").expect("present");
 
@@ -183,7 +210,10 @@ fn npz_files_hold_parameters_buffers_and_the_architecture() -> Result<()> {
     let mut other = MultiLayerNet::new(2, &[8, 5], 3).batch_norm(true).build()?;
     let before = all_bits(&other);
     let err = load_npz(&mut other, &path).unwrap_err();
-    assert!(err.to_string().contains("holds the weights of the network"), "{err}");
+    assert!(
+        err.to_string().contains("holds the weights of the network"),
+        "{err}"
+    );
     assert_eq!(all_bits(&other), before);
     std::fs::remove_dir_all(&dir).ok();
     Ok(())

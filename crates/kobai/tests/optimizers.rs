@@ -320,7 +320,10 @@ fn nesterov_is_the_books_update_and_saves_its_velocity() -> kobai::Result<()> {
         v = mu * &v - lr * &g;
         expected = expected + mu * mu * &v - (1.0 + mu) * lr * &g;
     }
-    assert!((&w - &expected.into_dyn()).iter().all(|d| d.abs() < 1e-15), "{w}");
+    assert!(
+        (&w - &expected.into_dyn()).iter().all(|d| d.abs() < 1e-15),
+        "{w}"
+    );
     let mut copy = Nesterov::new(lr, mu)?;
     copy.load_state(opt.state())?;
     assert_eq!(copy, opt);

@@ -107,7 +107,10 @@ impl Checkpoint {
             w.add_array(format!("model/{name}"), param)?;
         }
         if let Some(text) = &self.architecture {
-            w.add_array("model_architecture", &Array1::from(text.as_bytes().to_vec()))?;
+            w.add_array(
+                "model_architecture",
+                &Array1::from(text.as_bytes().to_vec()),
+            )?;
         }
         let name = Array1::from(self.optimizer.as_bytes().to_vec());
         w.add_array("optimizer/name", &name)?;
