@@ -7,6 +7,7 @@ use ndarray::{
 use super::layer::{Backward, Cache, Forward, Layer, Mode, ParamKind, as_matrix, reshaped};
 use crate::error::{KobaiError, Result};
 use crate::nets::LayerSpec;
+use crate::numerical_gradient::Incremental;
 
 /// The arithmetic of a fully connected layer over a batch (one sample per
 /// row), with weights borrowed from the model that owns them. [`Affine`] is
@@ -213,6 +214,13 @@ impl Layer for Affine {
             ("W", self.w.view_mut().into_dyn()),
             ("b", self.b.view_mut().into_dyn()),
         ]
+    }
+
+    fn incremental(&self, _input: &ArrayD<f64>, _mode: Mode) -> Option<Incremental<'_>> {
+        Some(Incremental::Affine {
+            w: self.w.view(),
+            b: self.b.view(),
+        })
     }
 
     fn spec(&self) -> LayerSpec {

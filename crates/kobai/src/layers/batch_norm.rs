@@ -5,6 +5,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayViewD, ArrayViewMutD, Axis};
 use super::layer::{Backward, Cache, Forward, Layer, Mode, ParamKind, as_matrix, reshaped};
 use crate::error::{KobaiError, Result};
 use crate::nets::LayerSpec;
+use crate::numerical_gradient::{Columnwise, Incremental};
 
 /// The book's ε under the square root: `10e-7`, that is 1e-6.
 pub const BATCH_NORM_EPSILON: f64 = 10e-7;
@@ -95,6 +96,31 @@ impl BatchNorm {
     }
 }
 
+/// A training forward pass, one column at a time (for the structure-aware
+/// numerical gradient): the column's batch mean and variance, then
+/// `(x − μ) / √(σ² + ε) · γ + β`, as [`BatchNorm::forward`] computes it.
+struct TrainColumns<'a> {
+    gamma: &'a Array1<f64>,
+    beta: &'a Array1<f64>,
+}
+
+impl Columnwise for TrainColumns<'_> {
+    fn column(&self, c: usize, x: &[f64], with: Option<(usize, f64)>, out: &mut [f64]) {
+        let (gamma, beta) = match with {
+            Some((0, v)) => (v, self.beta[c]),
+            Some((_, v)) => (self.gamma[c], v),
+            None => (self.gamma[c], self.beta[c]),
+        };
+        let n = x.len() as f64;
+        let mu = x.iter().sum::<f64>() / n;
+        let var = x.iter().map(|v| (v - mu) * (v - mu)).sum::<f64>() / n;
+        let std = (var + BATCH_NORM_EPSILON).sqrt();
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = (v - mu) / std * gamma + beta;
+        }
+    }
+}
+
 impl Layer for BatchNorm {
     fn kind(&self) -> &str {
         "batchnorm"
@@ -172,6 +198,19 @@ impl Layer for BatchNorm {
             dx,
             grads: vec![dgamma.into_dyn(), dbeta.into_dyn()],
         })
+    }
+
+    /// In training, column-wise: each output column is its input column
+    /// normalised over the batch, times its `gamma`, plus its `beta`. In
+    /// evaluation, `None` (the layer reruns).
+    fn incremental(&self, _input: &ArrayD<f64>, mode: Mode) -> Option<Incremental<'_>> {
+        match mode {
+            Mode::Train => Some(Incremental::Columnwise(Box::new(TrainColumns {
+                gamma: &self.gamma,
+                beta: &self.beta,
+            }))),
+            Mode::Eval => None,
+        }
     }
 
     fn params(&self) -> Vec<(&'static str, ParamKind, ArrayViewD<'_, f64>)> {

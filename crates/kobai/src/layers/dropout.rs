@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use super::layer::{Backward, Cache, Forward, Layer, Mode, same_shape};
 use crate::error::{KobaiError, Result};
 use crate::nets::LayerSpec;
+use crate::numerical_gradient::{Elementwise, Incremental};
 
 /// Dropout (the book's `Dropout`): in training each unit is kept where a
 /// uniform draw exceeds `ratio` and zeroed otherwise; in evaluation every
@@ -115,6 +116,34 @@ impl Layer for Dropout {
         same_shape("dropout output gradient", mask.shape(), dout.shape())?;
         let dx = Zip::from(&dout).and(mask).map_collect(|&d, &m| d * m);
         Ok(Backward::input_only(dx))
+    }
+
+    /// Element-wise and linear: in training `x` times this draw's mask (the
+    /// slope), in evaluation `x` times `1 − ratio`; no kinks.
+    fn incremental(&self, input: &ArrayD<f64>, mode: Mode) -> Option<Incremental<'_>> {
+        let len = input.len();
+        let reach = vec![f64::INFINITY; len];
+        match mode {
+            Mode::Train => {
+                if input.ndim() < 2 {
+                    return None;
+                }
+                let width = input.shape()[1..].iter().product::<usize>();
+                let mask: Vec<f64> = self.mask(input.shape()).iter().copied().collect();
+                let slope = mask.clone();
+                let map = move |r: usize, c: usize, v: f64| v * mask[r * width + c];
+                Some(Incremental::Elementwise(
+                    Elementwise::new(map).with_slopes(slope, reach),
+                ))
+            }
+            Mode::Eval => {
+                let scale = 1.0 - self.ratio;
+                let map = move |_: usize, _: usize, v: f64| v * scale;
+                Some(Incremental::Elementwise(
+                    Elementwise::new(map).with_slopes(vec![scale; len], reach),
+                ))
+            }
+        }
     }
 
     fn buffers(&self) -> Vec<(&'static str, ArrayViewD<'_, f64>)> {

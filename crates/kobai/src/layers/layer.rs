@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use ndarray::{ArrayD, ArrayViewD, ArrayViewMutD};
 
 use crate::error::{KobaiError, Result};
+use crate::numerical_gradient::Incremental;
 
 /// Whether a forward pass trains or evaluates.
 ///
@@ -218,6 +219,32 @@ pub trait Layer: LayerClone + Debug + Send + Sync {
         Vec<(&'static str, ArrayViewMutD<'_, f64>)>,
     ) {
         (self.params_mut(), Vec::new())
+    }
+
+    /// What kind of map the layer is at its unperturbed `input` in `mode`, so
+    /// that the structure-aware numerical gradient
+    /// ([`layered_numerical_gradient`](crate::numerical_gradient::layered_numerical_gradient))
+    /// can carry a change of a few entries (or of one parameter element)
+    /// through the layer without rerunning it. By default `None`: every probe
+    /// that reaches the layer reruns its [`forward`](Layer::forward), which is
+    /// always right, only slower. A description must be exact (see
+    /// [`Incremental`]).
+    ///
+    /// ```
+    /// use kobai::layers::{Layer, Mode, Relu};
+    /// use kobai::numerical_gradient::Incremental;
+    /// use ndarray::array;
+    ///
+    /// let input = array![[-1.0, 2.0]].into_dyn();
+    /// let Some(Incremental::Elementwise(relu)) = Relu.incremental(&input, Mode::Train) else {
+    ///     panic!("ReLU is element-wise");
+    /// };
+    /// assert_eq!(relu.apply(0, 0, 3.0), 3.0);
+    /// assert_eq!(relu.slopes(), Some((&[0.0, 1.0][..], &[1.0, 2.0][..])));
+    /// ```
+    fn incremental(&self, input: &ArrayD<f64>, mode: Mode) -> Option<Incremental<'_>> {
+        let _ = (input, mode);
+        None
     }
 
     /// The layer as data, for JSON reports, `.npz` files and checkpoints

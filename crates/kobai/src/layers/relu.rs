@@ -6,6 +6,7 @@ use super::layer::{Backward, Cache, Forward, Layer, Mode, same_shape};
 use crate::error::Result;
 use crate::functions::activations::{relu_backward_of, relu_of};
 use crate::nets::LayerSpec;
+use crate::numerical_gradient::{Elementwise, Incremental};
 
 /// Rectified linear units, element by element, on inputs of any shape.
 ///
@@ -44,6 +45,20 @@ impl Layer for Relu {
             .and(&dout)
             .map_collect(|&x, &d| relu_backward_of(x, d));
         Ok(Backward::input_only(dx))
+    }
+
+    /// Element-wise, and piecewise linear: slope 1 where the input is
+    /// positive, 0 elsewhere, unchanged while each input moves by less than
+    /// its distance to 0.
+    fn incremental(&self, input: &ArrayD<f64>, _mode: Mode) -> Option<Incremental<'_>> {
+        let slope = input
+            .iter()
+            .map(|&v| if v > 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        let reach = input.iter().map(|v| v.abs()).collect();
+        Some(Incremental::Elementwise(
+            Elementwise::new(|_, _, v| relu_of(v)).with_slopes(slope, reach),
+        ))
     }
 
     fn spec(&self) -> LayerSpec {

@@ -6,6 +6,7 @@ use super::layer::{Backward, Cache, Forward, Layer, Mode, same_shape};
 use crate::error::Result;
 use crate::functions::activations::{sigmoid_backward_of, sigmoid_of};
 use crate::nets::LayerSpec;
+use crate::numerical_gradient::{Elementwise, Incremental};
 
 /// The logistic sigmoid, element by element, on inputs of any shape.
 ///
@@ -42,6 +43,12 @@ impl Layer for Sigmoid {
             .and(&dout)
             .map_collect(|&y, &d| sigmoid_backward_of(y, d));
         Ok(Backward::input_only(dx))
+    }
+
+    fn incremental(&self, _input: &ArrayD<f64>, _mode: Mode) -> Option<Incremental<'_>> {
+        Some(Incremental::Elementwise(Elementwise::new(
+            |_, _, v: f64| sigmoid_of(v),
+        )))
     }
 
     fn spec(&self) -> LayerSpec {

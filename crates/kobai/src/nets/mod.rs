@@ -6,9 +6,11 @@ mod fast_backprop;
 mod fast_network;
 mod multi_layer_net;
 mod network;
+mod network_stages;
 mod simple_net;
 mod spec;
 mod two_layer_net;
+mod two_layer_stages;
 
 pub use multi_layer_net::{Init, MultiLayerNet};
 pub use network::Network;

@@ -11,10 +11,11 @@
 //! - Exact mode: [`exact_gradient`], [`exact_derivative`], [`exact_hessian`]
 //!   with dual numbers, for functions written over any [`DualNum`].
 //! - Models: [`model_numerical_gradient`] (brute force, the book's; on all
-//!   cores with the same bits: `model_numerical_gradient_par`) and, for
-//!   [`TwoLayerNet`](crate::TwoLayerNet), [`layered_numerical_gradient`]: the
-//!   same numbers (within 1e-11) hundreds of times faster, recomputing only
-//!   what each weight touches.
+//!   cores with the same bits: `model_numerical_gradient_par`) and, for any
+//!   [`StagedModel`] — a model whose loss is computed in [`Stage`]s —
+//!   [`layered_numerical_gradient`]: the same quotients (to rounding, about
+//!   1e-11) hundreds of times faster, reusing every stage before the perturbed
+//!   parameter and recomputing only what each probe changes.
 //!
 //! Which to use when, with measured errors and costs:
 //! [`doc::numerical_derivatives`](crate::doc::numerical_derivatives).
@@ -32,6 +33,7 @@ mod function_value;
 mod hessian;
 mod jacobian;
 mod layered;
+mod layered_tail;
 mod model;
 #[cfg(feature = "parallel")]
 mod model_parallel;
@@ -39,6 +41,7 @@ mod model_parallel;
 mod parallel;
 mod richardson;
 mod scheme;
+mod staged;
 
 pub use central::{BOOK_STEP, numerical_diff, numerical_gradient};
 pub use dual::{Dual64, DualNum, HyperDual64, exact_derivative, exact_gradient, exact_hessian};
@@ -54,6 +57,7 @@ pub use model::model_numerical_gradient;
 #[cfg(feature = "parallel")]
 pub use model_parallel::model_numerical_gradient_par;
 pub use scheme::{Scheme, Step};
+pub use staged::{Columnwise, Elementwise, Incremental, Stage, StagedModel};
 
 pub(crate) use central::unravel;
 pub(crate) use model::model_partial_estimate;
