@@ -1,5 +1,7 @@
 //! One training step and one epoch of the book's 784-50-10 network, batch 100,
-//! on synthetic MNIST-shaped data (so the benchmark needs no download).
+//! on synthetic MNIST-shaped data (so the benchmark needs no download); one
+//! step of a deeper `MultiLayerNet` (784-100-100-100-10), and the 784-50-10
+//! step as a `Network` against `TwoLayerNet`.
 //!
 //! Run: `cargo bench -p kobai --bench training`
 
@@ -7,9 +9,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kobai::data::{Batches, Dataset};
-use kobai::nets::Compute;
+use kobai::nets::{Compute, Init, MultiLayerNet};
 use kobai::train::{Length, Trainer};
-use kobai::{Backprop, Sgd, Targets, TwoLayerNet, step};
+use kobai::{Backprop, Params, Sgd, Targets, TwoLayerNet, step};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -49,6 +51,69 @@ fn one_step(c: &mut Criterion) {
     group.finish();
 }
 
+/// One gradient + SGD step of `net` on `(x, t)`, timed as `name` in `group`.
+fn bench_step<N: Backprop + Params>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    mut net: N,
+    (x, t): (&Array2<f64>, &Array1<usize>),
+) {
+    let mut sgd = Sgd::new(0.1).expect("valid lr");
+    group.bench_function(name, |b| {
+        b.iter(|| {
+            let (loss, grads) = net.gradient(x, &Targets::from(t)).expect("valid");
+            step(&mut sgd, &mut net, &grads).expect("matching grads");
+            black_box(loss)
+        })
+    });
+}
+
+fn deep_step(c: &mut Criterion) {
+    let data = synthetic(1000);
+    let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
+    let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+    let mut group = c.benchmark_group("train step 784-100-100-100-10 batch 100 (gradient + SGD)");
+    for compute in [Compute::Layers, Compute::FusedF64, Compute::FusedF32] {
+        let net = MultiLayerNet::new(784, &[100, 100, 100], 10)
+            .build()
+            .expect("valid sizes")
+            .with_compute(compute);
+        bench_step(&mut group, &format!("{compute:?}"), net, (&x, &t));
+    }
+    group.finish();
+}
+
+fn network_against_two_layer_net(c: &mut Criterion) {
+    let data = synthetic(1000);
+    let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
+    let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+    let mut group = c.benchmark_group("fused step 784-50-10 batch 100 (gradient + SGD)");
+    for compute in [Compute::FusedF64, Compute::FusedF32] {
+        let two_layer = TwoLayerNet::new(784, 50, 10, 0.01, 0)
+            .expect("valid sizes")
+            .with_compute(compute);
+        bench_step(
+            &mut group,
+            &format!("TwoLayerNet {compute:?}"),
+            two_layer,
+            (&x, &t),
+        );
+        // The same weights, as a Network.
+        let network = MultiLayerNet::new(784, &[50], 10)
+            .init(Init::Std(0.01))
+            .build()
+            .expect("valid sizes")
+            .with_compute(compute);
+        bench_step(
+            &mut group,
+            &format!("Network {compute:?}"),
+            network,
+            (&x, &t),
+        );
+    }
+    group.finish();
+}
+
 fn one_epoch(c: &mut Criterion) {
     let data = synthetic(60_000);
     let mut group = c.benchmark_group("epoch");
@@ -82,5 +147,11 @@ fn one_epoch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, one_step, one_epoch);
+criterion_group!(
+    benches,
+    one_step,
+    deep_step,
+    network_against_two_layer_net,
+    one_epoch
+);
 criterion_main!(benches);

@@ -18,6 +18,25 @@ pub(crate) struct Workspace<T> {
     pub(crate) da1: PaddedMatrix<T>,
     /// The gradient of `W1`.
     pub(crate) dw1: PaddedMatrix<T>,
+    /// A deeper network's buffers for each Affine layer between its first
+    /// and its last (empty for the two-layer net).
+    pub(crate) dense: Vec<DenseBuffers<T>>,
+}
+
+/// What the fused backprop of a [`Network`](crate::nets::Network) keeps for
+/// an Affine layer after the first and before the last: its weights and its
+/// output in `T`, padded, and their gradients.
+#[derive(Debug, Default)]
+pub(crate) struct DenseBuffers<T> {
+    /// The weights rounded to `T`, one row per padded input column (the
+    /// rows beyond the real inputs zero), padded columns zero.
+    pub(crate) w: PaddedMatrix<T>,
+    /// The gradient of `w`, the same shape.
+    pub(crate) dw: PaddedMatrix<T>,
+    /// The layer's activations after its ReLU.
+    pub(crate) h: PaddedMatrix<T>,
+    /// The gradient at its pre-activations.
+    pub(crate) delta: PaddedMatrix<T>,
 }
 
 thread_local! {

@@ -80,6 +80,7 @@ fn backprop<T: Real>(
         h,
         da1,
         dw1,
+        ..
     }: &mut Workspace<T>,
 ) -> Result<(f64, Grads)> {
     let n = labels.len();
@@ -151,7 +152,7 @@ fn backprop<T: Real>(
 
 /// The activation, in place on the first `hidden` columns of each row (the
 /// padding stays 0, which W2's zero padding rows ignore anyway).
-fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden: usize) {
+pub(super) fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden: usize) {
     for row in a.chunks_exact_mut(stride) {
         let (used, padding) = row.split_at_mut(hidden);
         match activation {
@@ -164,7 +165,7 @@ fn activate<T: Real>(activation: Activation, a: &mut [T], stride: usize, hidden:
 }
 
 /// `dh` becomes `dL/da1` given the activation's output `h`.
-fn activation_backward<T: Real>(activation: Activation, dh: &mut [T], h: &[T]) {
+pub(super) fn activation_backward<T: Real>(activation: Activation, dh: &mut [T], h: &[T]) {
     match activation {
         // h > 0 exactly where a1 > 0.
         Activation::Relu => dh
@@ -184,7 +185,7 @@ fn activation_backward<T: Real>(activation: Activation, dh: &mut [T], h: &[T]) {
 
 /// Replaces each row of scores by `(softmax − one-hot) / n` and returns the
 /// mean cross-entropy with the book's δ, in `f64`.
-fn softmax_loss_backward<T: Real>(scores: &mut Array2<T>, labels: &[usize]) -> f64 {
+pub(super) fn softmax_loss_backward<T: Real>(scores: &mut Array2<T>, labels: &[usize]) -> f64 {
     let n = T::from_f64(labels.len() as f64);
     let mut loss = 0.0;
     for (mut row, &label) in scores.rows_mut().into_iter().zip(labels) {
@@ -199,7 +200,9 @@ fn softmax_loss_backward<T: Real>(scores: &mut Array2<T>, labels: &[usize]) -> f
     loss / labels.len() as f64
 }
 
-fn shape_bug(e: ndarray::ShapeError) -> KobaiError {
+/// A padded buffer that does not have its declared shape: a bug, reported
+/// as an error rather than a panic.
+pub(super) fn shape_bug(e: ndarray::ShapeError) -> KobaiError {
     KobaiError::Shape {
         what: "padded buffer".into(),
         expected: format!("a buffer of its declared shape ({e})"),
