@@ -187,9 +187,18 @@ fn a_checkpoint_of_another_network_or_run_is_refused() -> Result<()> {
         (model, adam)
     };
     let err = refused(&path, &base, wider, data);
-    assert!(matches!(err, KobaiError::CheckpointMismatch { .. }), "{err}");
-    assert!(err.to_string().contains("two_layer_net(2,10,3,relu)"), "{err}");
-    assert!(err.to_string().contains("two_layer_net(2,12,3,relu)"), "{err}");
+    assert!(
+        matches!(err, KobaiError::CheckpointMismatch { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("two_layer_net(2,10,3,relu)"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("two_layer_net(2,12,3,relu)"),
+        "{err}"
+    );
     assert!(err.to_string().contains("adam.ckpt.npz"), "{err}");
 
     // Other settings of the run: a mismatch naming the setting.

@@ -16,4 +16,5 @@ pub use activations::{relu, sigmoid};
 pub(crate) use cross_entropy::class_labels;
 pub use cross_entropy::{CROSS_ENTROPY_DELTA, cross_entropy_error, cross_entropy_error_with_delta};
 pub use softmax::softmax;
+pub(crate) use softmax::{exp_shifted_row, softmax_entry, softmax_row};
 pub use targets::Targets;

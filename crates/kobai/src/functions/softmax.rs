@@ -4,6 +4,7 @@ use ndarray::{Array, ArrayRef, Axis, Dimension};
 
 use crate::check;
 use crate::error::{KobaiError, Result};
+use crate::kernels::Real;
 
 /// Softmax along the last axis: a 1-D array is one sample, each row of a 2-D array is one sample.
 ///
@@ -36,15 +37,54 @@ pub fn softmax<D: Dimension>(x: &ArrayRef<f64, D>) -> Result<Array<f64, D>> {
     }
     check::non_empty("softmax input", x)?;
     check::finite("softmax input", x)?;
-    let mut y = x.to_owned();
+    let mut y = x.as_standard_layout().into_owned();
     for mut row in y.lanes_mut(Axis(x.ndim() - 1)) {
-        let max = row.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        row.mapv_inplace(|v| (v - max).exp());
-        // A plain left-to-right sum, as NumPy does for rows shorter than 8.
-        let sum = row.iter().fold(0.0, |s, &v| s + v);
-        row.mapv_inplace(|v| v / sum);
+        match row.as_slice_mut() {
+            Some(row) => softmax_row(row),
+            // Unreachable for a standard-layout array; kept total.
+            None => {
+                let mut copy = row.to_vec();
+                softmax_row(&mut copy);
+                row.iter_mut().zip(copy).for_each(|(v, c)| *v = c);
+            }
+        }
     }
     Ok(y)
+}
+
+/// The book's softmax of one row of finite scores, in place, in any
+/// [`Real`]: subtract the row's maximum, `exp`, a plain left-to-right sum (as
+/// NumPy sums rows shorter than 8), divide. The one place kobai writes this
+/// arithmetic: [`softmax`], the layers' loss head, the fused engine (in f32
+/// and f64) and the structure-aware numerical gradient all call it or
+/// [`exp_shifted_row`] and [`softmax_entry`], which do the same operations.
+pub(crate) fn softmax_row<T: Real>(row: &mut [T]) {
+    let sum = exp_shifted_row(row);
+    row.iter_mut().for_each(|v| *v = *v / sum);
+}
+
+/// Replaces each score by `exp(score − max)` and returns their left-to-right
+/// sum: [`softmax_row`] before its division.
+pub(crate) fn exp_shifted_row<T: Real>(row: &mut [T]) -> T {
+    let max = row_max(row);
+    row.iter_mut().for_each(|v| *v = (*v - max).exp());
+    row.iter().fold(T::zero(), |s, &v| s + v)
+}
+
+/// `softmax(row)[k]` without writing the row: the same operations, so the
+/// same bits as [`softmax_row`]'s entry `k`.
+pub(crate) fn softmax_entry(row: &[f64], k: usize) -> f64 {
+    let max = row_max(row);
+    let sum = row.iter().fold(0.0, |s, &v| s + (v - max).exp());
+    (row[k] - max).exp() / sum
+}
+
+/// The largest of a row of finite numbers.
+fn row_max<T: Real>(row: &[T]) -> T {
+    row.iter()
+        .copied()
+        .reduce(|m, v| if v > m { v } else { m })
+        .unwrap_or(T::zero())
 }
 
 #[cfg(test)]
@@ -61,6 +101,27 @@ mod tests {
             assert!((row.sum() - 1.0).abs() < 1e-15);
         }
         Ok(())
+    }
+
+    #[test]
+    fn the_row_helpers_give_the_same_bits() {
+        let scores = [0.3, 2.9, 4.0, -1.5];
+        let mut row = scores;
+        softmax_row(&mut row);
+        let whole = softmax(&array![0.3, 2.9, 4.0, -1.5]).expect("finite");
+        assert_eq!(whole.as_slice(), Some(&row[..]));
+        for (k, &p) in row.iter().enumerate() {
+            assert_eq!(softmax_entry(&scores, k).to_bits(), p.to_bits());
+        }
+        let mut single = scores.map(|v| v as f32);
+        softmax_row(&mut single);
+        assert!((single.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+        assert!(
+            single
+                .iter()
+                .zip(&row)
+                .all(|(&s, &d)| (f64::from(s) - d).abs() < 1e-6)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::error::{KobaiError, Result};
 use crate::functions::activations::{
     relu_backward_of, relu_of, sigmoid_backward_of, sigmoid_of, tanh_backward_of,
 };
-use crate::functions::{Targets, class_labels};
+use crate::functions::{Targets, class_labels, softmax_row};
 use crate::kernels::{
     Real, Workspace, sparse_affine_forward, sparse_transpose_product, with_workspace,
 };
@@ -189,10 +189,14 @@ pub(super) fn softmax_loss_backward<T: Real>(scores: &mut Array2<T>, labels: &[u
     let n = T::from_f64(labels.len() as f64);
     let mut loss = 0.0;
     for (mut row, &label) in scores.rows_mut().into_iter().zip(labels) {
-        let max = row.iter().fold(row[0], |m, &v| if v > m { v } else { m });
-        row.iter_mut().for_each(|v| *v = (*v - max).exp());
-        let sum = row.iter().fold(T::zero(), |s, &v| s + v);
-        row.iter_mut().for_each(|v| *v = *v / sum);
+        match row.as_slice_mut() {
+            Some(row) => softmax_row(row),
+            None => {
+                let mut copy = row.to_vec();
+                softmax_row(&mut copy);
+                row.iter_mut().zip(copy).for_each(|(v, c)| *v = c);
+            }
+        }
         loss -= (row[label].to_f64() + CROSS_ENTROPY_DELTA).ln();
         row[label] = row[label] - T::one();
         row.iter_mut().for_each(|v| *v = *v / n);

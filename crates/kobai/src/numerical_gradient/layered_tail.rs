@@ -5,6 +5,7 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::layered::{Change, words};
+use crate::functions::{exp_shifted_row, softmax_entry};
 
 /// The unperturbed softmax head, laid out for per-row updates.
 ///
@@ -37,13 +38,10 @@ impl Head {
             .zip(&labels)
             .map(|(row, &label)| log_prob(row, label, delta))
             .collect();
-        let exps: Vec<f64> = scores
-            .chunks(classes)
-            .flat_map(|row| {
-                let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-                row.iter().map(move |&v| (v - max).exp())
-            })
-            .collect();
+        let mut exps = scores.clone();
+        exps.chunks_mut(classes).for_each(|row| {
+            exp_shifted_row(row);
+        });
         let shares = exps
             .chunks(classes)
             .zip(&labels)
@@ -91,10 +89,7 @@ impl Head {
 /// book's operations: subtract the maximum, `exp`, a left-to-right sum, divide.
 #[inline]
 pub(super) fn log_prob(row: &[f64], label: usize, delta: f64) -> f64 {
-    let max = row.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let sum = row.iter().fold(0.0, |s, &v| s + (v - max).exp());
-    let p = (row[label] - max).exp() / sum;
-    (p + delta).ln()
+    (softmax_entry(row, label) + delta).ln()
 }
 
 /// One stage of a linear tail, as [`Tail::build`] needs it.
