@@ -260,7 +260,9 @@ fn idx_data_is_held_as_bytes_and_converted_bit_for_bit() {
         pixels.iter().map(|&b| f64::from(b) / 255.0).collect(),
     )
     .unwrap();
-    let floats = Dataset::new(old.clone(), train.labels().clone(), 10).unwrap();
+    let rows = Dataset::new(old.clone(), train.labels().clone(), 10).unwrap();
+    assert_ne!(train, rows); // the image shape is part of the dataset
+    let floats = rows.with_image_shape((1, 2, 2)).unwrap();
     assert!(floats.pixel_bytes().is_none());
     let bits = |a: &ndarray::Array2<f64>| a.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&train.images().to_owned()), bits(&old));

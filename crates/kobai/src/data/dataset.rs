@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, ArrayView2, Axis, CowArray, Ix2};
+use ndarray::{Array1, Array2, Array4, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::check;
 use crate::data::batches::permutation;
@@ -15,6 +15,10 @@ pub const MNIST_CLASSES: usize = 10;
 
 /// What IDX pixels are divided by, to scale them to `[0, 1]`.
 const IDX_DIVISOR: f64 = 255.0;
+
+/// The shape of one image sample, `(channels, height, width)`: `(1, 28, 28)`
+/// for MNIST. See [`Dataset::image_shape`].
+pub type ImageShape = (usize, usize, usize);
 
 /// Samples as rows of features, with one class label each.
 ///
@@ -29,7 +33,15 @@ const IDX_DIVISOR: f64 = 255.0;
 /// pixels hold 47 MB instead of 376 MB of `f64` (or 188 MB of NumPy's
 /// `float32`). Either way the same `f64` values come out, bit for bit, of
 /// [`Dataset::batch`] and [`Dataset::images`], and two datasets are equal
-/// (`==`) when their values and labels are, however stored.
+/// (`==`) when their values, labels, classes and [image
+/// shapes](Dataset::image_shape) are, however stored.
+///
+/// A dataset may know that each row is an image of `(channels, height,
+/// width)` ([`Dataset::image_shape`]): the IDX loaders read it from the file's
+/// header, and [`Dataset::with_image_shape`] sets it. Rows are still rows
+/// ([`Dataset::batch`], for fully connected nets); [`Dataset::batch_images`]
+/// and [`Dataset::images_nchw`] give the same values as the book's
+/// `(N, C, H, W)` arrays, for convolutions.
 ///
 /// ```
 /// use kobai::data::Dataset;
@@ -47,6 +59,8 @@ pub struct Dataset {
     images: Features,
     labels: Array1<usize>,
     classes: usize,
+    /// `(channels, height, width)` whose product is the feature count, when known.
+    image_shape: Option<ImageShape>,
 }
 
 impl Dataset {
@@ -74,6 +88,7 @@ impl Dataset {
             images: Features::Floats(images),
             labels,
             classes,
+            image_shape: None,
         })
     }
 
@@ -81,7 +96,8 @@ impl Dataset {
     /// `f64::from(byte) / divisor`, and their `labels`. It holds the bytes, an
     /// eighth of the memory of [`Dataset::new`]'s `f64`, and converts rows when
     /// they are asked for ([`Dataset::batch`]); [`Dataset::pixel_bytes`] gives
-    /// the bytes back.
+    /// the bytes back. It has no [image shape](Dataset::image_shape) until
+    /// [`Dataset::with_image_shape`] gives it one.
     ///
     /// # Errors
     /// [`KobaiError::Hyperparameter`] if `divisor` is not finite and above 0;
@@ -123,6 +139,7 @@ impl Dataset {
             images: Features::Bytes { pixels, divisor },
             labels,
             classes,
+            image_shape: None,
         })
     }
 
@@ -131,6 +148,10 @@ impl Dataset {
     /// comes from the images header (`28×28` for MNIST, but any shape is read).
     /// The pixels are kept as bytes ([`Dataset::from_bytes`]) and scaled to
     /// `[0, 1]`, `f64::from(byte) / 255.0`, as rows are taken.
+    ///
+    /// The header also gives the [image shape](Dataset::image_shape): images
+    /// of dimensions `(N, H, W)` are `(1, H, W)` (one channel), `(N, C, H, W)`
+    /// are `(C, H, W)`; samples of `(N, F)` or `(N,)` have none.
     ///
     /// # Errors
     /// Those of [`read_idx_u8`], naming the file; [`KobaiError::Format`] if the
@@ -147,6 +168,7 @@ impl Dataset {
     /// let data = Dataset::from_idx(&images, &labels, 10)?;
     /// assert_eq!((data.len(), data.features()), (2, 6));
     /// assert_eq!(data.images()[[0, 1]], 0.2);
+    /// assert_eq!(data.image_shape(), Some((1, 2, 3))); // from the header [2, 2, 3]
     /// assert!(data.pixel_bytes().is_some()); // held as bytes
     /// assert!(Dataset::from_idx(&images, &labels, 5).is_err()); // label 9 ≥ 5
     /// # std::fs::remove_file(&images)?;
@@ -178,7 +200,14 @@ impl Dataset {
         }
         let (_, label_bytes) = labels.into_parts();
         let labels = label_bytes.into_iter().map(usize::from).collect();
-        Dataset::from_bytes(pixel_rows(images)?, IDX_DIVISOR, labels, classes)
+        let image_shape = idx_image_shape(images.dims());
+        let data = Dataset::from_bytes(pixel_rows(images)?, IDX_DIVISOR, labels, classes)?;
+        // The header's dimensions after the first multiply to the row length,
+        // and `from_bytes` has rejected a length of 0.
+        Ok(Dataset {
+            image_shape,
+            ..data
+        })
     }
 
     /// The number of samples (always at least 1).
@@ -202,6 +231,153 @@ impl Dataset {
     /// ```
     pub fn features(&self) -> usize {
         self.images.dim().1
+    }
+
+    /// The shape of each sample as an image, `(channels, height, width)`, when
+    /// known: read from an IDX file's header by [`Dataset::from_idx`] and
+    /// [`load_mnist_dir`] (`(1, 28, 28)` for MNIST), or set by
+    /// [`Dataset::with_image_shape`]; `None` otherwise. Its product is
+    /// [`Dataset::features`], and [`Dataset::subset`] and [`Dataset::split`]
+    /// keep it.
+    ///
+    /// ```
+    /// use kobai::data::{write_idx_u8, Dataset};
+    ///
+    /// let dir = std::env::temp_dir();
+    /// let (images, labels) = (dir.join("kobai-doc-image-shape-x"), dir.join("kobai-doc-image-shape-t"));
+    /// write_idx_u8(&labels, &[2], &[0, 1])?;
+    /// write_idx_u8(&images, &[2, 5, 7], &[0; 70])?; // two 5×7 images
+    /// assert_eq!(Dataset::from_idx(&images, &labels, 2)?.image_shape(), Some((1, 5, 7)));
+    /// write_idx_u8(&images, &[2, 3, 4, 4], &[0; 96])?; // two 3-channel 4×4 images
+    /// assert_eq!(Dataset::from_idx(&images, &labels, 2)?.image_shape(), Some((3, 4, 4)));
+    /// write_idx_u8(&images, &[2, 6], &[0; 12])?; // two rows of 6 features
+    /// assert_eq!(Dataset::from_idx(&images, &labels, 2)?.image_shape(), None);
+    ///
+    /// let rows = Dataset::new(ndarray::array![[0.1, 0.2]], ndarray::array![0], 1)?;
+    /// assert_eq!(rows.image_shape(), None);
+    /// # std::fs::remove_file(&images)?;
+    /// # std::fs::remove_file(&labels)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn image_shape(&self) -> Option<ImageShape> {
+        self.image_shape
+    }
+
+    /// This dataset, its rows taken as images of `(channels, height, width)`
+    /// (row-major: channel by channel, each row of pixels after the other, as
+    /// NumPy's `reshape(N, C, H, W)`). Replaces any image shape it had.
+    ///
+    /// # Errors
+    /// [`KobaiError::Shape`] if a dimension is 0 or their product is not
+    /// [`Dataset::features`].
+    ///
+    /// ```
+    /// use kobai::{data::Dataset, KobaiError};
+    /// use ndarray::{Array1, Array2};
+    ///
+    /// let data = Dataset::new(Array2::zeros((3, 12)), Array1::zeros(3), 1)?;
+    /// let images = data.clone().with_image_shape((1, 3, 4))?;
+    /// assert_eq!(images.image_shape(), Some((1, 3, 4)));
+    /// assert_eq!(images.with_image_shape((3, 2, 2))?.image_shape(), Some((3, 2, 2)));
+    /// let err = data.clone().with_image_shape((1, 3, 3)).unwrap_err();
+    /// assert!(matches!(err, KobaiError::Shape { .. }));
+    /// assert!(data.with_image_shape((0, 3, 4)).is_err());
+    /// # Ok::<(), KobaiError>(())
+    /// ```
+    pub fn with_image_shape(self, shape: ImageShape) -> Result<Self> {
+        let (c, h, w) = shape;
+        let what = || "image (channels, height, width)".to_string();
+        if c == 0 || h == 0 || w == 0 {
+            return Err(KobaiError::Shape {
+                what: what(),
+                expected: "expected every dimension to be at least 1".into(),
+                found: vec![c, h, w],
+            });
+        }
+        let product = c.checked_mul(h).and_then(|ch| ch.checked_mul(w));
+        if product != Some(self.features()) {
+            return Err(KobaiError::Shape {
+                what: what(),
+                expected: format!(
+                    "expected channels × height × width to be the {} features of each sample",
+                    self.features()
+                ),
+                found: vec![c, h, w],
+            });
+        }
+        Ok(Dataset {
+            image_shape: Some(shape),
+            ..self
+        })
+    }
+
+    /// Copies of the samples at `indices`, in that order (repeats allowed), as
+    /// images `(N, C, H, W)`, and their labels: [`Dataset::batch`] for
+    /// convolutions, the book's `x_train[batch_mask]` of
+    /// `load_mnist(flatten=False)`. The same values as [`Dataset::batch`]'s
+    /// rows, reshaped; of a dataset stored as bytes, only these samples are
+    /// converted to `f64`.
+    ///
+    /// # Errors
+    /// [`KobaiError::Shape`] if the dataset has no [image
+    /// shape](Dataset::image_shape); then those of [`Dataset::batch`].
+    ///
+    /// ```
+    /// use kobai::{data::Dataset, KobaiError};
+    /// use ndarray::array;
+    ///
+    /// let rows = Dataset::new(array![[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]], array![1, 0], 2)?;
+    /// let err = rows.batch_images(&[0]).unwrap_err(); // no image shape yet
+    /// assert!(matches!(err, KobaiError::Shape { .. }));
+    /// let images = rows.with_image_shape((1, 2, 2))?;
+    /// let (x, t) = images.batch_images(&[1, 1, 0])?;
+    /// assert_eq!(x.dim(), (3, 1, 2, 2));
+    /// assert_eq!(x[[0, 0, 1, 0]], 0.7); // sample 1, channel 0, row 1, column 0
+    /// assert_eq!(t, array![0, 0, 1]);
+    /// # Ok::<(), KobaiError>(())
+    /// ```
+    pub fn batch_images(&self, indices: &[usize]) -> Result<(Array4<f64>, Array1<usize>)> {
+        let shape = self.require_image_shape()?;
+        let (rows, labels) = self.batch(indices)?;
+        Ok((to_nchw(rows, shape), labels))
+    }
+
+    /// Every sample as an image, `(N, C, H, W)`: the book's `x_test` of
+    /// `load_mnist(flatten=False)`. Like [`Dataset::images`] of a dataset
+    /// stored as bytes, this **allocates the whole `f64` array** (63 MB for
+    /// Fashion-MNIST's 10 000 test images); [`Dataset::batch_images`] takes a
+    /// part.
+    ///
+    /// # Errors
+    /// [`KobaiError::Shape`] if the dataset has no [image
+    /// shape](Dataset::image_shape).
+    ///
+    /// ```
+    /// use kobai::data::Dataset;
+    /// use ndarray::{array, Array2};
+    ///
+    /// let data = Dataset::from_bytes(Array2::from_elem((2, 6), 51), 255.0, array![0, 1], 2)?;
+    /// assert!(data.images_nchw().is_err()); // rows only
+    /// let x = data.with_image_shape((2, 1, 3))?.images_nchw()?;
+    /// assert_eq!(x.dim(), (2, 2, 1, 3));
+    /// assert!(x.iter().all(|&v| v == 0.2));
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn images_nchw(&self) -> Result<Array4<f64>> {
+        let shape = self.require_image_shape()?;
+        Ok(to_nchw(self.images().into_owned(), shape))
+    }
+
+    /// The image shape, or the error that says there is none.
+    fn require_image_shape(&self) -> Result<ImageShape> {
+        self.image_shape.ok_or_else(|| KobaiError::Shape {
+            what: "dataset".into(),
+            expected: "expected samples with an image shape (channels, height, width); \
+                       load them from a 3- or 4-dimensional IDX images file, \
+                       or set one with Dataset::with_image_shape"
+                .into(),
+            found: vec![self.len(), self.features()],
+        })
     }
 
     /// The number of classes; every label is below it.
@@ -321,7 +497,7 @@ impl Dataset {
     }
 
     /// A new dataset of the samples at `indices`, in that order, stored as
-    /// this one is (`f64` or bytes).
+    /// this one is (`f64` or bytes), with its [image shape](Dataset::image_shape).
     ///
     /// # Errors
     /// As [`Dataset::batch`]; [`KobaiError::Empty`] if `indices` is empty.
@@ -340,6 +516,7 @@ impl Dataset {
             images: self.images.select(indices),
             labels,
             classes: self.classes,
+            image_shape: self.image_shape,
         })
     }
 
@@ -347,6 +524,7 @@ impl Dataset {
     /// samples, chosen by a ChaCha8 generator seeded with `seed`, go to the
     /// test set, the rest to the training set, each in shuffled order. A pure
     /// function of the dataset, the fraction and the seed. (Not stratified.)
+    /// Both parts keep the [image shape](Dataset::image_shape).
     ///
     /// # Errors
     /// [`KobaiError::Hyperparameter`] unless `test_fraction` is in `(0, 1)` and
@@ -415,6 +593,25 @@ fn check_labels(
     Ok(())
 }
 
+/// The image shape of IDX samples of dimensions `dims` (the first is the
+/// sample count): `(1, H, W)` for `(N, H, W)`, `(C, H, W)` for `(N, C, H, W)`,
+/// none for fewer dimensions (or more, which the reader does not accept).
+fn idx_image_shape(dims: &[usize]) -> Option<ImageShape> {
+    match *dims {
+        [_, h, w] => Some((1, h, w)),
+        [_, c, h, w] => Some((c, h, w)),
+        _ => None,
+    }
+}
+
+/// Rows of `c·h·w` features (standard layout, as [`Dataset::batch`] and
+/// [`Dataset::images`] make them) as `(N, C, H, W)`, without copying.
+fn to_nchw(rows: Array2<f64>, (c, h, w): ImageShape) -> Array4<f64> {
+    let n = rows.nrows();
+    rows.into_shape_with_order((n, c, h, w))
+        .expect("Dataset invariant: the image shape's product is the feature count")
+}
+
 /// Each sample of an IDX array flattened into a row of bytes.
 fn pixel_rows(images: IdxArray) -> Result<Array2<u8>> {
     let samples = images.dims()[0];
@@ -437,7 +634,9 @@ pub const MNIST_FILES: [&str; 4] = [
 
 /// Loads MNIST (or Fashion-MNIST, or anything in its layout) from `dir`:
 /// `(train, test)`, 10 classes, pixels scaled to `[0, 1]`, each image a row,
-/// held as bytes (see [`Dataset::from_idx`]).
+/// held as bytes (see [`Dataset::from_idx`]), with the [image
+/// shape](Dataset::image_shape) of the files' headers (`(1, 28, 28)` for
+/// MNIST) for [`Dataset::batch_images`].
 ///
 /// Each of the four [`MNIST_FILES`] may be raw or gzip-compressed (`.gz`); when
 /// both exist, the raw file is read.
@@ -459,6 +658,7 @@ pub const MNIST_FILES: [&str; 4] = [
 /// write_idx_u8(&dir.join("t10k-labels-idx1-ubyte"), &[1], &[3])?;
 /// let (train, test) = load_mnist_dir(&dir)?;
 /// assert_eq!((train.len(), test.len(), train.features()), (3, 1, 4));
+/// assert_eq!((train.image_shape(), test.image_shape()), (Some((1, 2, 2)), Some((1, 2, 2))));
 /// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -563,6 +763,78 @@ mod tests {
             err.to_string(),
             "batch index 7 at position 1 is out of range; expected an index below 5"
         );
+    }
+
+    #[test]
+    fn idx_dimensions_give_the_image_shape() {
+        assert_eq!(idx_image_shape(&[7]), None);
+        assert_eq!(idx_image_shape(&[7, 784]), None);
+        assert_eq!(idx_image_shape(&[7, 28, 28]), Some((1, 28, 28)));
+        assert_eq!(idx_image_shape(&[7, 5, 8]), Some((1, 5, 8)));
+        assert_eq!(idx_image_shape(&[7, 3, 5, 8]), Some((3, 5, 8)));
+        assert_eq!(idx_image_shape(&[7, 1, 1, 1, 1]), None);
+    }
+
+    #[test]
+    fn to_nchw_is_numpys_reshape() {
+        // x.reshape(2, 2, 2, 3)[n, c, h, w] == x[n, c*6 + h*3 + w]
+        let rows = Array2::from_shape_fn((2, 12), |(n, f)| (n * 100 + f) as f64);
+        let images = to_nchw(rows.clone(), (2, 2, 3));
+        for ((n, c, h, w), &v) in images.indexed_iter() {
+            assert_eq!(v, rows[[n, c * 6 + h * 3 + w]]);
+        }
+    }
+
+    #[test]
+    fn derived_datasets_keep_the_image_shape() {
+        let data = Dataset::new(Array2::zeros((6, 6)), array![0, 1, 2, 0, 1, 2], 3)
+            .unwrap()
+            .with_image_shape((1, 2, 3))
+            .unwrap();
+        assert_eq!(data.subset(&[5, 0]).unwrap().image_shape(), Some((1, 2, 3)));
+        let (train, test) = data.split(0.5, 3).unwrap();
+        assert_eq!(train.image_shape(), Some((1, 2, 3)));
+        assert_eq!(test.image_shape(), Some((1, 2, 3)));
+        assert_eq!(data.clone().image_shape(), Some((1, 2, 3)));
+        assert_ne!(data.clone().with_image_shape((1, 3, 2)).unwrap(), data);
+    }
+
+    #[test]
+    fn image_shape_errors_say_what_is_wrong() {
+        let rows = small(); // 2 features
+        let err = rows.clone().with_image_shape((1, 1, 3)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image (channels, height, width) has shape [1, 1, 3] but expected \
+             channels × height × width to be the 2 features of each sample"
+        );
+        let err = rows.clone().with_image_shape((2, 0, 1)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "image (channels, height, width) has shape [2, 0, 1] but expected \
+             every dimension to be at least 1"
+        );
+        // A product past usize::MAX is a mismatch, not an overflow.
+        let huge = usize::MAX / 2 + 1;
+        assert!(matches!(
+            rows.clone().with_image_shape((2, huge, 2)),
+            Err(KobaiError::Shape { .. })
+        ));
+        let err = rows.batch_images(&[0]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dataset has shape [5, 2] but expected samples with an image shape \
+             (channels, height, width); load them from a 3- or 4-dimensional IDX \
+             images file, or set one with Dataset::with_image_shape"
+        );
+        assert_eq!(rows.images_nchw().unwrap_err(), err);
+        // The missing shape is reported before a bad index.
+        assert_eq!(rows.batch_images(&[99]).unwrap_err(), err);
+        let images = rows.with_image_shape((2, 1, 1)).unwrap();
+        assert!(matches!(
+            images.batch_images(&[0, 5]),
+            Err(KobaiError::IndexOutOfRange { index: 5, .. })
+        ));
     }
 
     #[test]

@@ -13,6 +13,13 @@
 //! `one_hot_label=True`. kobai downloads nothing: fetch the files once, by any
 //! means, and point it at the folder.
 //!
+//! **Images for convolutions**: the datasets keep the files' image shape,
+//! [`Dataset::image_shape`] (`(1, 28, 28)` for MNIST: channels, height,
+//! width), and [`Dataset::batch_images`] gives a batch as the book's
+//! `(N, C, H, W)` array, `load_mnist(flatten=False)`. Data built from rows
+//! ([`Dataset::new`], [`Dataset::from_bytes`]) gets one from
+//! [`Dataset::with_image_shape`].
+//!
 //! **No download at hand?** [`spiral`] generates the three-armed spiral from a
 //! seed: two features, three classes, a held-out test split.
 //!
@@ -31,6 +38,7 @@
 //! | `x_train.shape[0]`                                 | `train.len()`                                  |
 //! | `np.random.choice(train_size, batch_size)`         | `batches.next_batch()`                         |
 //! | `x_train[batch_mask], t_train[batch_mask]`         | `train.batch(&mask)?`                          |
+//! | the same, of `load_mnist(flatten=False)` (ch. 7)   | `train.batch_images(&mask)?`                   |
 //!
 //! ```
 //! use kobai::data::{spiral, Batches};
@@ -60,6 +68,6 @@ mod spiral;
 pub use batches::{Batches, Sampling, permutation};
 #[cfg(feature = "npz")]
 pub(crate) use batches_state::BatchesState;
-pub use dataset::{Dataset, MNIST_CLASSES, MNIST_FILES, load_mnist_dir};
+pub use dataset::{Dataset, ImageShape, MNIST_CLASSES, MNIST_FILES, load_mnist_dir};
 pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, read_idx_u8_from_bytes, write_idx_u8};
 pub use spiral::{SPIRAL_CLASSES, SPIRAL_NOISE, spiral, spiral_points};
