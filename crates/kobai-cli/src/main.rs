@@ -43,6 +43,8 @@ enum Command {
     Descend(commands::descend::Args),
     /// The book's figure 6-8: SGD, Momentum, AdaGrad and Adam on x²/20 + y² from (-7, 2).
     Optimizers(commands::optimizers::Args),
+    /// The book's chapter-6 experiments, one command each, with pictures: optimizers, weight-init, activations, batchnorm, overfit, dropout.
+    Chapter6(commands::chapter6::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Field(args) => commands::field::run(&args),
         Command::Descend(args) => commands::descend::run(&args),
         Command::Optimizers(args) => commands::optimizers::run(&args),
+        Command::Chapter6(args) => commands::chapter6::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

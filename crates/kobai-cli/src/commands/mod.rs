@@ -1,5 +1,6 @@
 //! One subcommand per file, and what they share.
 
+pub mod chapter6;
 pub mod check;
 mod check_fast;
 pub mod descend;

@@ -8,6 +8,7 @@ mod curves;
 mod field;
 mod font;
 mod frame;
+mod grid;
 mod legend;
 mod metrics;
 mod out_dir;
@@ -21,6 +22,7 @@ mod validate;
 
 pub use curves::{AccuracyPoint, CurvesSpec, draw_training_curves};
 pub use field::{FieldSpec, draw_gradient_field};
+pub use grid::{GridSpec, PALETTE, Panel, Series, Shape, draw_grid, histogram};
 pub use out_dir::ensure_out_dir;
 pub use panels::draw_descent_panels;
 pub use path::{PathSpec, draw_descent_path};
