@@ -1,4 +1,4 @@
-//! Layers: the book's chapters 5 and 6, forward and backward side by side,
+//! Layers: the book's chapters 5 to 7, forward and backward side by side,
 //! and the [`Layer`] trait through which a network — and every tool that
 //! works on networks — uses them.
 //!
@@ -16,6 +16,15 @@
 //! | `Dropout(ratio)`          | [`Dropout`] (seeded masks) |
 //! | `BatchNormalization(γ, β)`| [`BatchNorm`]    |
 //! | `SoftmaxWithLoss()`       | [`SoftmaxWithLoss`]: the loss head after the layers |
+//! | `Convolution(W, b, stride, pad)` | [`Convolution`] (also told its input image shape (C, H, W); kind `conv`) |
+//! | `Pooling(pool_h, pool_w, stride, pad)` | [`Pooling`] with [`PoolKind::Max`]; also [`PoolKind::Average`] (kind `pool`) |
+//! | `im2col`, `col2im` (`common/util.py`) | [`im2col`], [`col2im`], over a [`Window`] |
+//!
+//! After a convolution or a pooling, an [`Affine`] layer takes the images
+//! (N, C, H, W) as rows of C·H·W values and gives its input gradient back in
+//! their shape, as the book's `Affine` does: no flattening layer is needed.
+//! A [`Convolution`] takes either images or such rows, so it can be the
+//! first layer of a [`Network`](crate::nets::Network), which feeds rows.
 //!
 //! Write your own by implementing [`Layer`]; put it in a
 //! [`Network`](crate::nets::Network) and it trains, checks, saves and resumes
@@ -23,8 +32,11 @@
 
 mod affine;
 mod batch_norm;
+mod convolution;
 mod dropout;
+mod im2col;
 mod layer;
+mod pooling;
 mod relu;
 mod sigmoid;
 mod softmax_with_loss;
@@ -32,8 +44,11 @@ mod tanh;
 
 pub use affine::{Affine, AffineCache, AffineGrads, AffineView};
 pub use batch_norm::{BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, BatchNorm};
+pub use convolution::Convolution;
 pub use dropout::Dropout;
+pub use im2col::{Window, col2im, im2col};
 pub use layer::{Backward, Cache, Forward, Layer, LayerClone, Mode, ParamKind};
+pub use pooling::{PoolKind, Pooling};
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_with_loss::{SoftmaxWithLoss, SoftmaxWithLossCache};

@@ -7,19 +7,34 @@ use std::str::FromStr;
 use ndarray::{Array1, Array2};
 
 use crate::error::{KobaiError, Result};
-use crate::layers::{Affine, BatchNorm, Dropout, Layer, Relu, Sigmoid, Tanh};
+use crate::layers::{
+    Affine, BatchNorm, Convolution, Dropout, Layer, PoolKind, Pooling, Relu, Sigmoid, Tanh,
+};
 
 /// One layer of an architecture. Its text form is what
 /// [`Network::architecture`](super::Network) joins with spaces:
 /// `affine(784,100)`, `batchnorm(100)`, `relu`, `sigmoid`, `tanh`,
-/// `dropout(0.5,seed=7)`, and `custom(name)` for a layer kobai does not know.
+/// `dropout(0.5,seed=7)`, `conv(30,1x28x28,5x5,stride=1,pad=0)` (filters,
+/// input channels × height × width, filter height × width, stride, padding),
+/// `pool(max,2x2,stride=2,pad=0)` (`max` or `avg`, window height × width,
+/// stride, padding), and `custom(name)` for a layer kobai does not know.
+/// Every argument is required, in this order; the text is written without
+/// spaces, since an architecture separates its layers by spaces.
 ///
 /// ```
+/// use kobai::layers::PoolKind;
 /// use kobai::nets::LayerSpec;
 /// let spec: LayerSpec = "dropout(0.25,seed=3)".parse()?;
 /// assert_eq!(spec, LayerSpec::Dropout { ratio: 0.25, seed: 3 });
 /// assert_eq!(spec.to_string(), "dropout(0.25,seed=3)");
 /// assert!("affine(0,3)".parse::<LayerSpec>().is_err());
+///
+/// let conv: LayerSpec = "conv(30,1x28x28,5x5,stride=1,pad=0)".parse()?;
+/// assert_eq!(conv, LayerSpec::Convolution { filters: 30, input: (1, 28, 28), filter: (5, 5), stride: 1, pad: 0 });
+/// let pool: LayerSpec = "pool(max,2x2,stride=2,pad=0)".parse()?;
+/// assert_eq!(pool, LayerSpec::Pooling { kind: PoolKind::Max, pool: (2, 2), stride: 2, pad: 0 });
+/// assert_eq!(pool.to_string(), "pool(max,2x2,stride=2,pad=0)");
+/// assert!("conv(30,1x28x28,29x29,stride=1,pad=0)".parse::<LayerSpec>().is_err(), "too large");
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +64,30 @@ pub enum LayerSpec {
         /// The seed of the masks.
         seed: u64,
     },
+    /// [`Convolution`]: `filters` filters of `filter` over images of `input`.
+    Convolution {
+        /// Filters (output channels), FN.
+        filters: usize,
+        /// One input image: channels, height, width (C, H, W).
+        input: (usize, usize, usize),
+        /// The filter's height and width (FH, FW).
+        filter: (usize, usize),
+        /// The stride.
+        stride: usize,
+        /// Zeros added on each side of each image.
+        pad: usize,
+    },
+    /// [`Pooling`] of `kind` over windows of `pool`.
+    Pooling {
+        /// Max or average.
+        kind: PoolKind,
+        /// The window's height and width.
+        pool: (usize, usize),
+        /// The stride.
+        stride: usize,
+        /// Zeros added on each side of each image.
+        pad: usize,
+    },
     /// A layer kobai does not ship, by its kind.
     Custom(String),
 }
@@ -76,6 +115,21 @@ impl LayerSpec {
             LayerSpec::Sigmoid => Box::new(Sigmoid),
             LayerSpec::Tanh => Box::new(Tanh),
             LayerSpec::Dropout { ratio, seed } => Box::new(Dropout::new(*ratio, *seed)?),
+            LayerSpec::Convolution {
+                filters,
+                input,
+                filter,
+                stride,
+                pad,
+            } => Box::new(Convolution::zeros(
+                *filters, *input, *filter, *stride, *pad,
+            )?),
+            LayerSpec::Pooling {
+                kind,
+                pool,
+                stride,
+                pad,
+            } => Box::new(Pooling::new(*kind, *pool, *stride, *pad)?),
             LayerSpec::Custom(kind) => {
                 return Err(KobaiError::Layer {
                     layer: kind.clone(),
@@ -108,6 +162,22 @@ impl fmt::Display for LayerSpec {
             LayerSpec::Sigmoid => f.write_str("sigmoid"),
             LayerSpec::Tanh => f.write_str("tanh"),
             LayerSpec::Dropout { ratio, seed } => write!(f, "dropout({ratio},seed={seed})"),
+            LayerSpec::Convolution {
+                filters,
+                input: (c, h, w),
+                filter: (fh, fw),
+                stride,
+                pad,
+            } => write!(
+                f,
+                "conv({filters},{c}x{h}x{w},{fh}x{fw},stride={stride},pad={pad})"
+            ),
+            LayerSpec::Pooling {
+                kind,
+                pool: (ph, pw),
+                stride,
+                pad,
+            } => write!(f, "pool({kind},{ph}x{pw},stride={stride},pad={pad})"),
             LayerSpec::Custom(kind) => write!(f, "custom({kind})"),
         }
     }
@@ -134,6 +204,21 @@ impl FromStr for LayerSpec {
             s.parse::<usize>()
                 .map_err(|_| bad(&format!("{s:?} is not a size")))
         };
+        let sizes = |s: &str, n: usize| -> Result<Vec<usize>> {
+            let parts = s.split('x').map(number).collect::<Result<Vec<_>>>()?;
+            if parts.len() == n {
+                Ok(parts)
+            } else {
+                let form = if n == 3 { "CxHxW" } else { "HxW" };
+                Err(bad(&format!("{s:?} is not {form}")))
+            }
+        };
+        let keyword = |s: &str, key: &str| -> Result<usize> {
+            s.strip_prefix(key)
+                .and_then(|s| s.strip_prefix('='))
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| bad(&format!("{s:?} is not {key}=N")))
+        };
         let spec = match (kind.trim(), args.as_slice()) {
             ("affine", [i, o]) => LayerSpec::Affine {
                 inputs: number(i)?,
@@ -154,10 +239,34 @@ impl FromStr for LayerSpec {
                     .and_then(|s| s.parse().ok())
                     .ok_or_else(|| bad(&format!("{s:?} is not seed=N")))?,
             },
+            ("conv", [f, input, filter, stride, pad]) => {
+                let input = sizes(input, 3)?;
+                let filter = sizes(filter, 2)?;
+                LayerSpec::Convolution {
+                    filters: number(f)?,
+                    input: (input[0], input[1], input[2]),
+                    filter: (filter[0], filter[1]),
+                    stride: keyword(stride, "stride")?,
+                    pad: keyword(pad, "pad")?,
+                }
+            }
+            ("pool", [kind, pool, stride, pad]) => {
+                let pool = sizes(pool, 2)?;
+                LayerSpec::Pooling {
+                    kind: kind
+                        .parse()
+                        .map_err(|_| bad(&format!("{kind:?} is not max or avg")))?,
+                    pool: (pool[0], pool[1]),
+                    stride: keyword(stride, "stride")?,
+                    pad: keyword(pad, "pad")?,
+                }
+            }
             ("custom", [kind]) if !kind.is_empty() => LayerSpec::Custom(kind.to_string()),
             _ => {
                 return Err(bad(
-                    "expected affine(I,O), batchnorm(N), relu, sigmoid, tanh, dropout(R,seed=S) or custom(NAME)",
+                    "expected affine(I,O), batchnorm(N), relu, sigmoid, tanh, dropout(R,seed=S), \
+                     conv(FN,CxHxW,FHxFW,stride=S,pad=P), pool(max|avg,PHxPW,stride=S,pad=P) \
+                     or custom(NAME)",
                 ));
             }
         };
