@@ -1,7 +1,9 @@
 //! One training step and one epoch of the book's 784-50-10 network, batch 100,
 //! on synthetic MNIST-shaped data (so the benchmark needs no download); one
 //! step of a deeper `MultiLayerNet` (784-100-100-100-10), and the 784-50-10
-//! step as a `Network` against `TwoLayerNet`.
+//! step as a `Network` against `TwoLayerNet`; one step of the book's
+//! `SimpleConvNet` (conv 30×5×5, pool 2, 100 hidden) with Adam, and its
+//! forward pass alone.
 //!
 //! Run: `cargo bench -p kobai --bench training`
 
@@ -9,9 +11,10 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kobai::data::{Batches, Dataset};
-use kobai::nets::{Compute, Init, MultiLayerNet};
+use kobai::layers::Mode;
+use kobai::nets::{Compute, Init, MultiLayerNet, SimpleConvNet};
 use kobai::train::{Length, Trainer};
-use kobai::{Backprop, Params, Sgd, Targets, TwoLayerNet, step};
+use kobai::{Adam, Backprop, Params, Sgd, Targets, TwoLayerNet, step};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -147,8 +150,37 @@ fn one_epoch(c: &mut Criterion) {
     group.finish();
 }
 
+fn conv_step(c: &mut Criterion) {
+    let data = synthetic(1000);
+    let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
+    let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+    let mut group = c.benchmark_group("SimpleConvNet 1x28x28 conv30x5x5 pool2 100 batch 100");
+    group.sample_size(20);
+    let mut net = SimpleConvNet::new((1, 28, 28), 10)
+        .build()
+        .expect("valid sizes");
+    let mut adam = Adam::new(0.001, 0.9, 0.999).expect("valid lr");
+    group.bench_function("train step (gradient + Adam)", |b| {
+        b.iter(|| {
+            let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
+            step(&mut adam, &mut net, &grads).expect("matching grads");
+            black_box(loss)
+        })
+    });
+    group.bench_function("forward (eval)", |b| {
+        b.iter(|| {
+            black_box(
+                net.forward(x.clone().into_dyn(), Mode::Eval)
+                    .expect("valid"),
+            )
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    conv_step,
     one_step,
     deep_step,
     network_against_two_layer_net,

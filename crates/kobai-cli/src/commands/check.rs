@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
-use kobai::data::load_mnist_dir;
+use kobai::data::{ImageShape, load_mnist_dir};
 use kobai::gradient_check::{CHECK_STEP, RECHECK_STEP};
 use kobai::nets::Compute;
 use kobai::{Backprop, GradientCheck, TensorCheck, gradient_check};
@@ -52,6 +52,10 @@ pub struct Args {
     /// Seed of the initial weights and of the synthetic batch.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
+    /// The synthetic images' channels, height and width for --model conv
+    /// [default: 1x28x28].
+    #[arg(long, value_name = "CxHxW", conflicts_with_all = ["input", "data"])]
+    image: Option<String>,
     /// Take the first --batch training images of this MNIST-format folder.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
@@ -75,13 +79,20 @@ const DEFAULTS: Defaults = Defaults {
 /// Validates the options, builds the network and the batch, runs the check.
 pub fn run(args: &Args) -> Result<()> {
     validate(args)?;
-    let (x, labels, source) = match &args.data {
+    let spec = args.network.spec(DEFAULTS)?;
+    let (x, labels, image, source) = match &args.data {
         None => {
-            let (input, output) = (args.input.unwrap_or(784), args.output.unwrap_or(10));
+            let image = synthetic_image(args, &spec)?;
+            let input = match image {
+                Some((c, h, w)) => c * h * w,
+                None => args.input.unwrap_or(784),
+            };
+            let output = args.output.unwrap_or(10);
             let (x, t) = synthetic_batch(args.seed, args.batch, input, output)?;
             (
                 x,
                 t,
+                image,
                 format!(
                     "a synthetic batch of {} (features uniform in [0, 1), seed {})",
                     args.batch, args.seed
@@ -89,10 +100,11 @@ pub fn run(args: &Args) -> Result<()> {
             )
         }
         Some(dir) => {
-            let (x, t) = data_batch(args, dir)?;
+            let (x, t, image) = data_batch(args, dir)?;
             (
                 x,
                 t,
+                image,
                 format!(
                     "the first {} training images of {}",
                     args.batch,
@@ -102,11 +114,10 @@ pub fn run(args: &Args) -> Result<()> {
         }
     };
     let output = args.output.unwrap_or(10);
-    let spec = args.network.spec(DEFAULTS)?;
-    let net = spec.build(x.ncols(), output, args.seed, Compute::Layers)?;
+    let net = spec.build(x.ncols(), image, output, args.seed, Compute::Layers)?;
     let report = match &net {
         Net::Two(n) => check(args, n, (&x, &labels))?,
-        Net::Deep(n) => check(args, n, (&x, &labels))?,
+        Net::Deep(n) | Net::Conv(n) => check(args, n, (&x, &labels))?,
     };
     let Some(report) = report else {
         return Ok(());
@@ -162,8 +173,40 @@ fn validate(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The first `--batch` training images of an MNIST-format folder.
-fn data_batch(args: &Args, dir: &std::path::Path) -> Result<(Array2<f64>, Array1<usize>)> {
+/// The shape of the synthetic images: `--image`, or 1x28x28 for `--model
+/// conv`; `None` (plain features) for a dense network.
+fn synthetic_image(args: &Args, spec: &Spec) -> Result<Option<ImageShape>> {
+    let Some(text) = &args.image else {
+        return Ok(spec.conv.map(|_| (1, 28, 28)));
+    };
+    ensure!(
+        spec.conv.is_some(),
+        "--image sets the synthetic images of --model conv; a dense network takes --input N"
+    );
+    let sizes: Vec<usize> = text
+        .split(['x', 'X'])
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| (1..=4096).contains(&n))
+        })
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    match sizes.as_slice() {
+        &[c, h, w] => Ok(Some((c, h, w))),
+        _ => bail!(
+            "--image {text:?} is not CxHxW (channels, height, width, each 1 to 4096), e.g. 1x28x28"
+        ),
+    }
+}
+
+/// The first `--batch` training images of an MNIST-format folder, and
+/// their image shape.
+fn data_batch(
+    args: &Args,
+    dir: &std::path::Path,
+) -> Result<(Array2<f64>, Array1<usize>, Option<ImageShape>)> {
     let (train, _) = load_mnist_dir(dir)?;
     if let Some(input) = args.input {
         ensure!(
@@ -189,7 +232,8 @@ fn data_batch(args: &Args, dir: &std::path::Path) -> Result<(Array2<f64>, Array1
         dir.display()
     );
     let first: Vec<usize> = (0..args.batch).collect();
-    Ok(train.batch(&first)?)
+    let (x, t) = train.batch(&first)?;
+    Ok((x, t, train.image_shape()))
 }
 
 /// `rows` samples of `features` values in `[0, 1)` and labels below `classes`.

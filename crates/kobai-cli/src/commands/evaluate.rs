@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail, ensure};
 use kobai::data::Dataset;
 use kobai::model::{load_npz, read_architecture};
-use kobai::nets::Network;
+use kobai::nets::{LayerSpec, Network};
 use kobai::{Model, TwoLayerNet};
 use ndarray::Array2;
 use serde_json::{Value, json};
@@ -74,6 +74,17 @@ impl Saved {
         Ok((saved, text))
     }
 
+    /// The image shape (C, H, W) a convolutional network was built for.
+    fn image_shape(&self) -> Option<(usize, usize, usize)> {
+        let Saved::Deep(n) = self else {
+            return None;
+        };
+        match n.layers().next()?.1.spec() {
+            LayerSpec::Convolution { input, .. } => Some(input),
+            _ => None,
+        }
+    }
+
     fn predict(&self, x: &Array2<f64>) -> kobai::Result<Array2<f64>> {
         match self {
             Saved::Two(n) => n.predict(x),
@@ -91,6 +102,20 @@ pub fn run(args: &Args) -> Result<()> {
         Split::Test => &test,
         Split::Train => &train,
     };
+    if let Some((c, h, w)) = net.image_shape() {
+        match data.image_shape() {
+            Some(shape) if shape == (c, h, w) => {}
+            found => bail!(
+                "{} holds a convolutional network for images of {c}x{h}x{w}, but the data \
+                 holds {}",
+                args.weights.display(),
+                found.map_or_else(
+                    || format!("{} plain features", data.features()),
+                    |(c, h, w)| format!("images of {c}x{h}x{w}")
+                )
+            ),
+        }
+    }
     let classes = train.classes().max(test.classes());
     let confusion = confusion(&net, data, classes)?;
     let correct: usize = (0..classes).map(|c| confusion[[c, c]]).sum();

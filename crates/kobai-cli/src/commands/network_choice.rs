@@ -1,16 +1,24 @@
-//! The network options `kobai train` and `kobai check` share (`--hidden`,
-//! `--activation`, `--init`, `--weight-decay`, `--dropout`, `--batchnorm`),
-//! and the network they build: the book's `TwoLayerNet` for one plain hidden
-//! layer, a `MultiLayerNet` for anything else.
+//! The network options `kobai train` and `kobai check` share (`--model`,
+//! `--hidden`, `--activation`, `--init`, `--weight-decay`, `--dropout`,
+//! `--batchnorm`, and the convolution's `--filters`, `--filter-size`,
+//! `--stride`, `--pad`, `--pool`), and the network they build: the book's
+//! `TwoLayerNet` for one plain hidden layer, a `MultiLayerNet` for any other
+//! dense network, a `SimpleConvNet` for `--model conv`.
 
 use anyhow::{Result, bail, ensure};
-use kobai::nets::{Activation, Compute, Init, MultiLayerNet, Network};
+use kobai::data::ImageShape;
+use kobai::nets::{Activation, Compute, Init, MultiLayerNet, Network, SimpleConvNet};
 use kobai::{Params, TwoLayerNet};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "Network")]
 pub struct NetworkArgs {
+    /// dense: fully connected layers (the book's chapters 4 to 6); conv: the
+    /// book's SimpleConvNet (chapter 7) — conv, ReLU, max pool, Affine, ReLU,
+    /// Affine — on image data.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = ModelName::Dense)]
+    pub model: ModelName,
     /// Hidden layer sizes, comma-separated: `50` is the book's two-layer
     /// network, `100,100,100` three hidden layers (the book's MultiLayerNet).
     #[arg(long, value_name = "N[,N...]")]
@@ -35,6 +43,98 @@ pub struct NetworkArgs {
     /// A BatchNorm layer between each hidden Affine layer and its activation.
     #[arg(long)]
     pub batchnorm: bool,
+    #[command(flatten)]
+    pub conv: ConvArgs,
+}
+
+/// `--model`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelName {
+    /// Fully connected: TwoLayerNet or MultiLayerNet.
+    Dense,
+    /// The book's SimpleConvNet.
+    Conv,
+}
+
+/// The convolution's options (`--model conv`).
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Convolution (--model conv)")]
+pub struct ConvArgs {
+    /// Filters (output channels) of the convolution [default: 30].
+    #[arg(long, value_name = "N")]
+    pub filters: Option<usize>,
+    /// Each filter is N × N pixels [default: 5].
+    #[arg(long, value_name = "N")]
+    pub filter_size: Option<usize>,
+    /// The convolution's stride [default: 1].
+    #[arg(long, value_name = "N")]
+    pub stride: Option<usize>,
+    /// Zeros added around each image before the convolution [default: 0].
+    #[arg(long, value_name = "N")]
+    pub pad: Option<usize>,
+    /// Max pooling over N × N windows with stride N [default: 2].
+    #[arg(long, value_name = "N")]
+    pub pool: Option<usize>,
+}
+
+/// The book's SimpleConvNet settings, checked for 0 (the image size is
+/// checked when the network is built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvSpec {
+    pub filters: usize,
+    pub filter_size: usize,
+    pub stride: usize,
+    pub pad: usize,
+    pub pool: usize,
+}
+
+/// The most filters and the largest filter side, pool, stride and padding
+/// `--model conv` takes: far above anything the book trains, far below what
+/// would exhaust memory before the network is built.
+const MAX_CONV_SETTING: usize = 4096;
+
+impl ConvArgs {
+    /// The options given, by their flag.
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("--filters", self.filters),
+            ("--filter-size", self.filter_size),
+            ("--stride", self.stride),
+            ("--pad", self.pad),
+            ("--pool", self.pool),
+        ]
+        .into_iter()
+        .filter_map(|(flag, v)| v.map(|_| flag))
+        .collect()
+    }
+
+    /// The settings with the book's defaults, each refused with one line.
+    fn spec(&self) -> Result<ConvSpec> {
+        let spec = ConvSpec {
+            filters: self.filters.unwrap_or(30),
+            filter_size: self.filter_size.unwrap_or(5),
+            stride: self.stride.unwrap_or(1),
+            pad: self.pad.unwrap_or(0),
+            pool: self.pool.unwrap_or(2),
+        };
+        for (flag, value, least) in [
+            ("--filters", spec.filters, 1),
+            ("--filter-size", spec.filter_size, 1),
+            ("--stride", spec.stride, 1),
+            ("--pad", spec.pad, 0),
+            ("--pool", spec.pool, 1),
+        ] {
+            ensure!(
+                value >= least,
+                "{flag} must be at least {least}, got {value}"
+            );
+            ensure!(
+                value <= MAX_CONV_SETTING,
+                "{flag} {value} is more than kobai's limit of {MAX_CONV_SETTING}"
+            );
+        }
+        Ok(spec)
+    }
 }
 
 /// The most parameters a network may have: 2^28 (2 GiB of f64 per copy;
@@ -87,8 +187,10 @@ pub struct Defaults {
 pub enum Net {
     /// One plain hidden layer: the book's TwoLayerNet (and its fused engine).
     Two(TwoLayerNet),
-    /// Anything else: a MultiLayerNet.
+    /// Any other dense network: a MultiLayerNet.
     Deep(Network),
+    /// `--model conv`: the book's SimpleConvNet.
+    Conv(Network),
 }
 
 /// The options, checked, with defaults filled in.
@@ -100,11 +202,19 @@ pub struct Spec {
     pub weight_decay: f64,
     pub dropout: Option<f64>,
     pub batchnorm: bool,
+    /// `Some` for `--model conv`.
+    pub conv: Option<ConvSpec>,
 }
 
 impl NetworkArgs {
     /// The options with defaults, every bad value refused with one line.
     pub fn spec(&self, defaults: Defaults) -> Result<Spec> {
+        if self.model == ModelName::Conv {
+            return self.conv_spec();
+        }
+        if let Some(flag) = self.conv.given().first() {
+            bail!("{flag} is an option of the convolutional network; add --model conv");
+        }
         let hidden = match &self.hidden {
             Some(text) => parse_hidden(text)?,
             None => vec![defaults.hidden],
@@ -151,6 +261,60 @@ impl NetworkArgs {
             weight_decay,
             dropout: self.dropout,
             batchnorm: self.batchnorm,
+            conv: None,
+        })
+    }
+
+    /// `--model conv`: the book's SimpleConvNet, with what of the dense
+    /// options applies to it (one hidden size, a weight std, weight decay).
+    fn conv_spec(&self) -> Result<Spec> {
+        let conv = self.conv.spec()?;
+        let hidden = match &self.hidden {
+            Some(text) => parse_hidden(text)?,
+            None => vec![100],
+        };
+        ensure!(
+            hidden.len() == 1,
+            "--model conv has one hidden Affine layer after the pooling; \
+             --hidden takes one size, got {}",
+            self.hidden.as_deref().unwrap_or_default()
+        );
+        ensure!(
+            matches!(self.activation, None | Some(ActivationName::Relu)),
+            "--model conv uses ReLU (the book's SimpleConvNet); --activation does not apply"
+        );
+        ensure!(
+            !self.batchnorm && self.dropout.is_none(),
+            "--batchnorm and --dropout are options of the dense networks, not of --model conv"
+        );
+        let std = match (&self.init, self.weight_init_std) {
+            (Some(text), _) => match text.parse::<Init>() {
+                Ok(Init::Std(std)) => std,
+                _ => bail!(
+                    "--model conv draws its weights as STD · N(0, 1) (the book's 0.01); \
+                     --init takes a standard deviation above 0, got {text:?}"
+                ),
+            },
+            (None, Some(std)) => std,
+            (None, None) => 0.01,
+        };
+        ensure!(
+            std.is_finite() && std > 0.0,
+            "--weight-init-std must be a finite number above 0, got {std}"
+        );
+        let weight_decay = self.weight_decay.unwrap_or(0.0);
+        ensure!(
+            weight_decay.is_finite() && weight_decay >= 0.0,
+            "--weight-decay must be a finite number at least 0, got {weight_decay}"
+        );
+        Ok(Spec {
+            hidden,
+            activation: Activation::Relu,
+            init: Init::Std(std),
+            weight_decay,
+            dropout: None,
+            batchnorm: false,
+            conv: Some(conv),
         })
     }
 }
@@ -166,8 +330,19 @@ impl Spec {
             && matches!(self.init, Init::Std(_))
     }
 
-    /// The network for `input` features and `output` classes.
-    pub fn build(&self, input: usize, output: usize, seed: u64, compute: Compute) -> Result<Net> {
+    /// The network for `input` features (images of `image`, if they are
+    /// images) and `output` classes.
+    pub fn build(
+        &self,
+        input: usize,
+        image: Option<ImageShape>,
+        output: usize,
+        seed: u64,
+        compute: Compute,
+    ) -> Result<Net> {
+        if let Some(conv) = self.conv {
+            return self.build_conv(conv, input, image, output, seed);
+        }
         let sizes: Vec<usize> = std::iter::once(input)
             .chain(self.hidden.iter().copied())
             .chain(std::iter::once(output))
@@ -207,6 +382,58 @@ impl Spec {
         }
         Ok(Net::Deep(builder.build()?.with_compute(compute)))
     }
+
+    /// The book's SimpleConvNet for images of `image` (it runs on the layers).
+    fn build_conv(
+        &self,
+        conv: ConvSpec,
+        input: usize,
+        image: Option<ImageShape>,
+        output: usize,
+        seed: u64,
+    ) -> Result<Net> {
+        let Some(image) = image else {
+            bail!(
+                "--model conv needs images, and this data has {input} plain features \
+                 (the built-in spiral has 2): give --data a folder of MNIST-format image files"
+            );
+        };
+        let Init::Std(std) = self.init else {
+            bail!("--model conv draws its weights as STD · N(0, 1)");
+        };
+        let builder = SimpleConvNet::new(image, output)
+            .filters(conv.filters)
+            .filter_size(conv.filter_size)
+            .stride(conv.stride)
+            .pad(conv.pad)
+            .pool(conv.pool)
+            .hidden(self.hidden[0])
+            .weight_init_std(std)
+            .seed(seed);
+        let (_, (f, h, w)) = builder.shapes()?;
+        let parameters = [
+            conv.filters
+                .checked_mul(image.0)
+                .and_then(|n| n.checked_mul(conv.filter_size))
+                .and_then(|n| n.checked_mul(conv.filter_size)),
+            f.checked_mul(h)
+                .and_then(|n| n.checked_mul(w))
+                .and_then(|n| n.checked_mul(self.hidden[0])),
+            self.hidden[0].checked_mul(output),
+        ]
+        .into_iter()
+        .try_fold(0usize, |sum, n| n.and_then(|n| sum.checked_add(n)));
+        match parameters {
+            Some(n) if n <= MAX_PARAMETERS => {}
+            _ => bail!(
+                "this convolutional network has {} weights; kobai trains networks of at most \
+                 {MAX_PARAMETERS}",
+                parameters.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
+            ),
+        }
+        let net = builder.build()?.with_weight_decay(self.weight_decay)?;
+        Ok(Net::Conv(net))
+    }
 }
 
 impl Net {
@@ -215,6 +442,7 @@ impl Net {
         match self {
             Net::Two(_) => "TwoLayerNet",
             Net::Deep(_) => "MultiLayerNet",
+            Net::Conv(_) => "SimpleConvNet",
         }
     }
 
@@ -222,7 +450,7 @@ impl Net {
     pub fn sizes(&self) -> (usize, usize) {
         match self {
             Net::Two(n) => (n.w1.nrows(), n.w2.ncols()),
-            Net::Deep(n) => {
+            Net::Deep(n) | Net::Conv(n) => {
                 let params = n.params();
                 let input = params.first().map_or(0, |(_, p)| p.shape()[0]);
                 let output = params.last().map_or(0, |(_, p)| p.len());
@@ -231,9 +459,40 @@ impl Net {
         }
     }
 
-    /// The layer sizes, `784-100-100-10`.
+    /// The layer sizes, `784-100-100-10`; for a convolutional network
+    /// `1x28x28-conv30x5x5-pool2-100-10` (with `s2`/`p1` after the filter
+    /// for a stride or padding other than the book's).
     pub fn shape(&self, spec: &Spec) -> String {
         let (input, output) = self.sizes();
+        if let (Net::Conv(n), Some(c)) = (self, spec.conv) {
+            let image = n
+                .layers()
+                .next()
+                .and_then(|(_, l)| match l.spec() {
+                    kobai::nets::LayerSpec::Convolution {
+                        input: (c, h, w), ..
+                    } => Some(format!("{c}x{h}x{w}")),
+                    _ => None,
+                })
+                .unwrap_or_else(|| input.to_string());
+            let stride = if c.stride == 1 {
+                String::new()
+            } else {
+                format!("s{}", c.stride)
+            };
+            let pad = if c.pad == 0 {
+                String::new()
+            } else {
+                format!("p{}", c.pad)
+            };
+            return format!(
+                "{image}-conv{}x{k}x{k}{stride}{pad}-pool{}-{}-{output}",
+                c.filters,
+                c.pool,
+                spec.hidden[0],
+                k = c.filter_size
+            );
+        }
         let mut sizes = vec![input.to_string()];
         sizes.extend(spec.hidden.iter().map(ToString::to_string));
         sizes.push(output.to_string());
@@ -244,7 +503,7 @@ impl Net {
     pub fn engine(&self) -> Compute {
         match self {
             Net::Two(n) => n.compute,
-            Net::Deep(n) => n.engine(),
+            Net::Deep(n) | Net::Conv(n) => n.engine(),
         }
     }
 
@@ -252,7 +511,7 @@ impl Net {
     pub fn architecture(&self) -> String {
         match self {
             Net::Two(n) => n.architecture(),
-            Net::Deep(n) => n.architecture(),
+            Net::Deep(n) | Net::Conv(n) => n.architecture(),
         }
         .unwrap_or_default()
     }
@@ -291,7 +550,7 @@ impl Net {
     pub fn as_json(&self, spec: &Spec, compute_asked: Compute) -> Value {
         let layers: Vec<Value> = match self {
             Net::Two(_) => Vec::new(),
-            Net::Deep(n) => n
+            Net::Deep(n) | Net::Conv(n) => n
                 .layers()
                 .map(|(name, layer)| json!({ "name": name, "spec": layer.spec().to_string() }))
                 .collect(),
@@ -311,7 +570,14 @@ impl Net {
             "batchnorm": spec.batchnorm,
             "architecture": self.architecture(),
             "layers": layers,
-            "parameters": match self { Net::Two(n) => n.param_count(), Net::Deep(n) => n.param_count() },
+            "parameters": match self { Net::Two(n) => n.param_count(), Net::Deep(n) | Net::Conv(n) => n.param_count() },
+            "conv": spec.conv.map(|c| json!({
+                "filters": c.filters,
+                "filter_size": c.filter_size,
+                "stride": c.stride,
+                "pad": c.pad,
+                "pool": c.pool,
+            })),
             "compute": compute_name(compute_asked),
             "engine": compute_name(self.engine()),
         })
@@ -356,6 +622,8 @@ mod tests {
                 weight_decay: None,
                 dropout: None,
                 batchnorm: false,
+                model: ModelName::Dense,
+                conv: ConvArgs::default(),
             }
             .spec(Defaults {
                 hidden: 1,
@@ -364,7 +632,7 @@ mod tests {
         };
         for hidden in ["18446744073709551615", "100000000", "100000,100000"] {
             let err = spec(hidden)
-                .and_then(|s| s.build(784, 10, 0, Compute::Layers))
+                .and_then(|s| s.build(784, None, 10, 0, Compute::Layers))
                 .map(|_| ())
                 .expect_err("refused");
             assert!(

@@ -12,14 +12,18 @@ use kobai::data::{Dataset, Sampling};
 use kobai::model::save_npz;
 use kobai::nets::{Compute, Init};
 use kobai::train::{EpochReport, History, Length, Trainer};
-use kobai::{Backprop, Optimizer};
+use kobai::{Backprop, Optimizer, Params};
+use ndarray::{Array2, Axis, Ix4};
 use serde_json::{Value, json};
 
 use super::network_choice::{Defaults, Net, NetworkArgs, Spec, compute_name};
 use super::optimizer_choice::OptimizerName;
 use super::train_checkpoint::{self, Plan, check_file_path};
 use super::train_data::{self, Source};
-use crate::plot::{AccuracyPoint, CurvesSpec, draw_training_curves, ensure_out_dir};
+use crate::plot::{
+    AccuracyPoint, CurvesSpec, FilterPanel, FilterSpec, draw_filters, draw_training_curves,
+    ensure_out_dir,
+};
 use crate::progress::TrainingProgress;
 
 /// The per-data defaults (hidden size and init std go to [`NetworkArgs::spec`]).
@@ -198,11 +202,18 @@ pub fn run(args: &Args) -> Result<()> {
         settings.batch_size,
         train.len()
     );
+    let classes = train.classes().max(test.classes());
+    let net = spec.build(
+        train.features(),
+        train.image_shape(),
+        classes,
+        args.seed,
+        args.compute.compute(),
+    )?;
     if !args.no_plots {
         ensure_out_dir(&args.out)?;
     }
-    let classes = train.classes().max(test.classes());
-    let net = spec.build(train.features(), classes, args.seed, args.compute.compute())?;
+    let filters_before = first_filters(&net);
     let mut trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
     trainer.sampling = settings.sampling;
     let per_epoch = trainer.iterations_per_epoch(train.len());
@@ -235,6 +246,10 @@ pub fn run(args: &Args) -> Result<()> {
             let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
             (Net::Deep(n), h)
         }
+        Net::Conv(mut n) => {
+            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            (Net::Conv(n), h)
+        }
     };
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
@@ -243,16 +258,21 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(path) = &args.save {
         match &net {
             Net::Two(n) => save_npz(n, path)?,
-            Net::Deep(n) => save_npz(n, path)?,
+            Net::Deep(n) | Net::Conv(n) => save_npz(n, path)?,
         }
     }
     let pictures = if args.no_plots {
         Vec::new()
     } else {
-        draw_training_curves(
+        let mut files = draw_training_curves(
             &args.out.join("training"),
             &curves_spec(&run, &net, &history),
-        )?
+        )?;
+        if let (Some(before), Some(after)) = (filters_before, first_filters(&net)) {
+            let spec = filters_spec(&run, &net, before, after);
+            files.extend(draw_filters(&args.out.join("filters"), &spec)?);
+        }
+        files
     };
     if args.json {
         println!(
@@ -451,6 +471,53 @@ fn curves_spec(run: &Run<'_>, net: &Net, history: &History) -> CurvesSpec {
         title,
         losses: history.losses.clone(),
         accuracy,
+    }
+}
+
+/// The first convolution's filters, channel 1 of each, for the picture of
+/// the book's figure 7-24; `None` for a dense network.
+fn first_filters(net: &Net) -> Option<Vec<Array2<f64>>> {
+    let Net::Conv(n) = net else {
+        return None;
+    };
+    let (_, w) = n.params().into_iter().next()?;
+    let w = w.view().into_dimensionality::<Ix4>().ok()?;
+    Some(
+        w.outer_iter()
+            .map(|filter| filter.index_axis(Axis(0), 0).to_owned())
+            .collect(),
+    )
+}
+
+fn filters_spec(
+    run: &Run<'_>,
+    net: &Net,
+    before: Vec<Array2<f64>>,
+    after: Vec<Array2<f64>>,
+) -> FilterSpec {
+    let channels = run.train.image_shape().map_or(1, |(c, _, _)| c);
+    let channel = if channels > 1 {
+        format!(" (channel 1 of {channels})")
+    } else {
+        String::new()
+    };
+    FilterSpec {
+        title: format!(
+            "{} {} on {}: the first layer's filters{channel}",
+            net.kind(),
+            net.shape(run.spec),
+            run.source.short()
+        ),
+        panels: vec![
+            FilterPanel {
+                title: "before training".into(),
+                filters: before,
+            },
+            FilterPanel {
+                title: format!("after {} iterations", run.iterations),
+                filters: after,
+            },
+        ],
     }
 }
 

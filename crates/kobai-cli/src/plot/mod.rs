@@ -6,6 +6,7 @@ mod clip;
 pub mod contour;
 mod curves;
 mod field;
+mod filters;
 mod font;
 mod frame;
 mod grid;
@@ -22,6 +23,7 @@ mod validate;
 
 pub use curves::{AccuracyPoint, CurvesSpec, draw_training_curves};
 pub use field::{FieldSpec, draw_gradient_field};
+pub use filters::{FilterPanel, FilterSpec, draw_filters};
 pub use grid::{GridSpec, PALETTE, Panel, Series, Shape, draw_grid, histogram};
 pub use out_dir::ensure_out_dir;
 pub use panels::draw_descent_panels;

@@ -21,3 +21,14 @@ pub fn kobai_in(cwd: &Path, args: &[&str]) -> Output {
         .output()
         .expect("the kobai binary runs")
 }
+
+/// Writes an IDX file of unsigned bytes (the MNIST format) with these
+/// dimensions: `[n]` for labels, `[n, h, w]` or `[n, c, h, w]` for images.
+pub fn write_idx(path: &Path, dims: &[u32], data: &[u8]) {
+    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
+    for d in dims {
+        bytes.extend(d.to_be_bytes());
+    }
+    bytes.extend(data);
+    std::fs::write(path, bytes).expect("idx written");
+}

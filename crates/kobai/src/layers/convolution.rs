@@ -150,7 +150,11 @@ impl Convolution {
                 expected: "at least 1",
             });
         }
-        Window::new(filter.0, filter.1, stride, pad)?.output_size(input.1, input.2)?;
+        Window::new(filter.0, filter.1, stride, pad)?.output_size_of(
+            "convolution input image",
+            &[input.0, input.1, input.2],
+            (input.1, input.2),
+        )?;
         let shape = (filters, input.0, filter.0, filter.1);
         checked_len(
             &[filters, input.0, filter.0, filter.1],

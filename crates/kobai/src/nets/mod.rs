@@ -7,6 +7,7 @@ mod fast_network;
 mod multi_layer_net;
 mod network;
 mod network_stages;
+mod simple_conv_net;
 mod simple_net;
 mod spec;
 mod two_layer_net;
@@ -14,6 +15,7 @@ mod two_layer_stages;
 
 pub use multi_layer_net::{Init, MultiLayerNet};
 pub use network::Network;
+pub use simple_conv_net::SimpleConvNet;
 pub use simple_net::{SimpleNet, simple_net_loss};
 pub use spec::LayerSpec;
 pub use two_layer_net::{Activation, Compute, TwoLayerNet};
