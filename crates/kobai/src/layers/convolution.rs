@@ -1,4 +1,4 @@
-//! The convolution layer (the book's `Convolution`), by [`im2col`] and one
+//! The convolution layer (the book's `Convolution`), by [`im2col`](crate::layers::im2col) and one
 //! matrix product.
 
 use ndarray::linalg::general_mat_mul;
@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::im2col::{Window, col2im, im2col};
+use super::im2col::{Window, col2im, im2col_into};
 use super::layer::{Backward, Cache, Forward, Layer, Mode, ParamKind, same_shape};
 use crate::error::{KobaiError, Result};
 use crate::nets::LayerSpec;
@@ -74,12 +74,22 @@ struct Geometry {
     window: Window,
 }
 
-/// What the backward pass needs: the unrolled input and the input's shape.
+/// What the backward pass needs: the input as images, and its own shape.
 struct ConvCache {
-    col: Array2<f64>,
+    x: Array4<f64>,
     shape: Vec<usize>,
-    images: usize,
     geometry: Geometry,
+}
+
+/// Unrolls image `i` of `x` into `col` (see [`im2col_into`]).
+fn unroll(x: &Array4<f64>, i: usize, window: &Window, col: &mut Array2<f64>) -> Result<()> {
+    let image = x.slice_axis(Axis(0), Slice::from(i..i + 1));
+    let col = col.as_slice_mut().ok_or_else(|| {
+        layout("the unrolled image")(ndarray::ShapeError::from_kind(
+            ndarray::ErrorKind::IncompatibleLayout,
+        ))
+    })?;
+    im2col_into(&image, window, col)
 }
 
 impl Convolution {
@@ -307,6 +317,58 @@ impl Convolution {
             })
     }
 
+    /// The gradients of the parameters (dW, db) and, if `want_dx`, of the
+    /// input, as images (N, C, H, W).
+    fn backward_with(
+        &self,
+        cache: &Cache,
+        dout: ArrayD<f64>,
+        want_dx: bool,
+    ) -> Result<(Option<ArrayD<f64>>, Vec<ArrayD<f64>>)> {
+        let c: &ConvCache = cache.get(self.kind())?;
+        let g = self.geometry()?;
+        if g != c.geometry {
+            return Err(KobaiError::Layer {
+                layer: self.kind().into(),
+                detail: "its weights changed shape between the forward and backward passes".into(),
+            });
+        }
+        let (channels, h, w) = self.input;
+        let (oh, ow) = g.window.output_size(h, w)?;
+        let images = c.x.dim().0;
+        same_shape(
+            "convolution output gradient",
+            &[images, g.filters, oh, ow],
+            dout.shape(),
+        )?;
+        let pixels = oh * ow;
+        let dout = dout.as_standard_layout();
+        let dout = dout.as_slice().unwrap_or_default();
+        let filters = self.filter_rows(&g)?;
+        let mut dw = Array2::<f64>::zeros((g.filters, g.unrolled));
+        let mut db = Array1::<f64>::zeros(g.filters);
+        let mut col = Array2::<f64>::zeros((pixels, g.unrolled));
+        let mut dcol = Array2::<f64>::zeros((pixels, g.unrolled));
+        let mut dx = want_dx.then(|| Array4::<f64>::zeros((images, channels, h, w)));
+        for (i, d) in dout.chunks_exact(g.filters * pixels).enumerate() {
+            let d = ArrayView2::from_shape((g.filters, pixels), d)
+                .map_err(layout("an output gradient image"))?;
+            db += &d.sum_axis(Axis(1));
+            unroll(&c.x, i, &g.window, &mut col)?;
+            general_mat_mul(1.0, &d, &col, 1.0, &mut dw);
+            if let Some(dx) = dx.as_mut() {
+                general_mat_mul(1.0, &d.t(), &filters, 0.0, &mut dcol);
+                let image = col2im(&dcol, (1, channels, h, w), &g.window)?;
+                dx.slice_axis_mut(Axis(0), Slice::from(i..i + 1))
+                    .assign(&image);
+            }
+        }
+        let dw = dw
+            .into_shape_with_order(self.w.raw_dim())
+            .map_err(layout("dW as the filters"))?;
+        Ok((dx.map(Array4::into_dyn), vec![dw.into_dyn(), db.into_dyn()]))
+    }
+
     /// `w` as a matrix, one row per filter.
     fn filter_rows(&self, g: &Geometry) -> Result<Array2<f64>> {
         self.w
@@ -360,7 +422,9 @@ impl Layer for Convolution {
 
     /// Image by image, `W_mat · col_nᵀ + b` lands in the output's own
     /// layout (N, FN, OH·OW): the book's product, transposed, with no
-    /// reordering of the result.
+    /// reordering of the result. Each image is unrolled into one reused
+    /// buffer of OH·OW × C·FH·FW values, so the batch is never unrolled
+    /// whole (the book's `col` for 100 images of 28×28 is 11.5 MB).
     fn forward(&self, x: ArrayD<f64>, _mode: Mode) -> Result<Forward> {
         let g = self.geometry()?;
         let shape = x.shape().to_vec();
@@ -368,8 +432,8 @@ impl Layer for Convolution {
         let (n, _, h, w) = x.dim();
         let (oh, ow) = g.window.output_size(h, w)?;
         let pixels = oh * ow;
-        let col = im2col(&x, &g.window)?;
         let filters = self.filter_rows(&g)?;
+        let mut col = Array2::<f64>::zeros((pixels, g.unrolled));
         let mut out = vec![0.0; n * g.filters * pixels];
         for (i, image) in out.chunks_exact_mut(g.filters * pixels).enumerate() {
             for (plane, &bias) in image.chunks_exact_mut(pixels).zip(&self.b) {
@@ -377,65 +441,37 @@ impl Layer for Convolution {
             }
             let mut image = ArrayViewMut2::from_shape((g.filters, pixels), image)
                 .map_err(layout("an output image"))?;
-            let col_i = col.slice_axis(Axis(0), Slice::from(i * pixels..(i + 1) * pixels));
-            general_mat_mul(1.0, &filters, &col_i.t(), 1.0, &mut image);
+            unroll(&x, i, &g.window, &mut col)?;
+            general_mat_mul(1.0, &filters, &col.t(), 1.0, &mut image);
         }
         let output =
             Array4::from_shape_vec((n, g.filters, oh, ow), out).map_err(layout("the output"))?;
         Ok(Forward::new(
             output.into_dyn(),
             Cache::new(ConvCache {
-                col,
+                x,
                 shape,
-                images: n,
                 geometry: g,
             }),
         ))
     }
 
-    /// Image by image: `db += Σ dout_n`, `dW += dout_n · col_n`,
-    /// `dcol_n = dout_nᵀ · W_mat`, then `dx = col2im(dcol)`.
+    /// Image by image: `db += Σ dout_n`, `dW += dout_n · col_n` (the image
+    /// unrolled again), `dcol_n = dout_nᵀ · W_mat`, `dx_n = col2im(dcol_n)`.
     fn backward(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Backward> {
+        let (dx, grads) = self.backward_with(cache, dout, true)?;
         let c: &ConvCache = cache.get(self.kind())?;
-        let g = self.geometry()?;
-        if g != c.geometry {
-            return Err(KobaiError::Layer {
-                layer: self.kind().into(),
-                detail: "its weights changed shape between the forward and backward passes".into(),
-            });
-        }
-        let (channels, h, w) = self.input;
-        let (oh, ow) = g.window.output_size(h, w)?;
-        let expected = [c.images, g.filters, oh, ow];
-        same_shape("convolution output gradient", &expected, dout.shape())?;
-        let pixels = oh * ow;
-        let dout = dout.as_standard_layout();
-        let dout = dout.as_slice().unwrap_or_default();
-        let filters = self.filter_rows(&g)?;
-        let mut dw = Array2::<f64>::zeros((g.filters, g.unrolled));
-        let mut db = Array1::<f64>::zeros(g.filters);
-        let mut dcol = Array2::<f64>::zeros((c.images * pixels, g.unrolled));
-        for (i, d) in dout.chunks_exact(g.filters * pixels).enumerate() {
-            let d = ArrayView2::from_shape((g.filters, pixels), d)
-                .map_err(layout("an output gradient image"))?;
-            db += &d.sum_axis(Axis(1));
-            let rows = Slice::from(i * pixels..(i + 1) * pixels);
-            general_mat_mul(1.0, &d, &c.col.slice_axis(Axis(0), rows), 1.0, &mut dw);
-            let mut dcol_i = dcol.slice_axis_mut(Axis(0), rows);
-            general_mat_mul(1.0, &d.t(), &filters, 0.0, &mut dcol_i);
-        }
-        let dw = dw
-            .into_shape_with_order(self.w.raw_dim())
-            .map_err(layout("dW as the filters"))?;
-        let dx = col2im(&dcol, (c.images, channels, h, w), &g.window)?;
         let dx = dx
-            .into_dyn()
+            .unwrap_or_default()
             .into_shape_with_order(c.shape.clone())
             .map_err(layout("dx as the input"))?;
-        Ok(Backward {
-            dx,
-            grads: vec![dw.into_dyn(), db.into_dyn()],
-        })
+        Ok(Backward { dx, grads })
+    }
+
+    /// dW and db without dx: a third less arithmetic, for the first layer
+    /// of a network (nothing uses the gradient with respect to the images).
+    fn backward_params(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Vec<ArrayD<f64>>> {
+        Ok(self.backward_with(cache, dout, false)?.1)
     }
 
     fn params(&self) -> Vec<(&'static str, ParamKind, ArrayViewD<'_, f64>)> {
@@ -474,6 +510,22 @@ mod tests {
             ((f * 24 + c * 6 + y * 2 + x) as f64 * 0.7).sin()
         });
         Convolution::new(w, array![0.1, -0.2], stride, pad, (2, 5, 4))
+    }
+
+    #[test]
+    fn backward_params_gives_backwards_parameter_gradients_bit_for_bit() -> Result<()> {
+        for (stride, pad) in [(1, 0), (2, 1), (1, 2)] {
+            let layer = conv(stride, pad)?;
+            let x = Array::from_shape_fn((3, 2, 5, 4), |(n, c, y, x)| {
+                ((n * 40 + c * 20 + y * 4 + x) as f64 * 0.37).cos()
+            });
+            let out = layer.forward(x.into_dyn(), Mode::Train)?;
+            let dout = out.output.mapv(|v| (v * 3.1).sin());
+            let full = layer.backward(&out.cache, dout.clone())?;
+            let params = layer.backward_params(&out.cache, dout)?;
+            assert_eq!(full.grads, params, "stride {stride}, pad {pad}");
+        }
+        Ok(())
     }
 
     #[test]

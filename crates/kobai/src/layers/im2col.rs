@@ -269,18 +269,36 @@ fn for_each_run(
 /// ```
 pub fn im2col(x: &ArrayRef4<f64>, window: &Window) -> Result<Array2<f64>> {
     let (n, c, h, w) = x.dim();
-    let (oh, ow, rows, cols) = window.col_shape("im2col input", [n, c, h, w])?;
+    let (_, _, rows, cols) = window.col_shape("im2col input", [n, c, h, w])?;
     let mut col = vec![0.0; rows * cols];
-    let src = contiguous(x);
-    for_each_run((n, c, h, w), (oh, ow), window, |row, image, at, len| {
-        let dst = row * cols + at;
-        col[dst..dst + len].copy_from_slice(&src[image..image + len]);
-    });
+    im2col_into(x, window, &mut col)?;
     Array2::from_shape_vec((rows, cols), col).map_err(|e| KobaiError::Shape {
         what: "im2col output".into(),
         expected: format!("expected ({rows}, {cols}) ({e})"),
         found: vec![rows * cols],
     })
+}
+
+/// [`im2col`] into `col`, row-major, which must have its size and hold 0
+/// wherever the padding falls: zeros, or what an earlier call of the same
+/// geometry left there (it writes every element that is not padding). A
+/// convolution reuses one such buffer for every image of a batch.
+pub(crate) fn im2col_into(x: &ArrayRef4<f64>, window: &Window, col: &mut [f64]) -> Result<()> {
+    let (n, c, h, w) = x.dim();
+    let (oh, ow, rows, cols) = window.col_shape("im2col input", [n, c, h, w])?;
+    if col.len() != rows * cols {
+        return Err(KobaiError::Shape {
+            what: "im2col buffer".into(),
+            expected: format!("expected ({rows}, {cols}) elements"),
+            found: vec![col.len()],
+        });
+    }
+    let src = contiguous(x);
+    for_each_run((n, c, h, w), (oh, ow), window, |row, image, at, len| {
+        let dst = row * cols + at;
+        col[dst..dst + len].copy_from_slice(&src[image..image + len]);
+    });
+    Ok(())
 }
 
 /// Folds a matrix laid out as [`im2col`]'s back into images of `shape`

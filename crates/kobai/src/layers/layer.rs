@@ -191,6 +191,18 @@ pub trait Layer: LayerClone + Debug + Send + Sync {
     /// one this layer's forward pass made.
     fn backward(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Backward>;
 
+    /// The parameter gradients only, in the order of
+    /// [`params`](Layer::params): what a network asks of its first layer,
+    /// whose input gradient nothing uses. The default runs
+    /// [`backward`](Layer::backward) and drops `dx`; a layer whose `dx`
+    /// costs much (a convolution) computes only what is asked.
+    ///
+    /// # Errors
+    /// As [`backward`](Layer::backward).
+    fn backward_params(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Vec<ArrayD<f64>>> {
+        Ok(self.backward(cache, dout)?.grads)
+    }
+
     /// The learned parameters: a short name, its kind, and the array.
     fn params(&self) -> Vec<(&'static str, ParamKind, ArrayViewD<'_, f64>)> {
         Vec::new()

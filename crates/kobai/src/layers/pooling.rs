@@ -215,6 +215,41 @@ fn for_each_window(
     }
 }
 
+/// Max pooling without padding, where every window lies inside its image:
+/// the same maxima and positions as the general route (the first maximum
+/// in row-major order, a NaN winning), in direct loops over the rows.
+/// Calls `emit(index, value)` for each output pixel in the output's order.
+fn max_pool_unpadded(
+    src: &[f64],
+    (planes, h, w): (usize, usize, usize),
+    (oh, ow): (usize, usize),
+    window: &Window,
+    mut emit: impl FnMut(usize, f64),
+) {
+    let (fh, fw, s) = (window.height(), window.width(), window.stride());
+    for (p, plane) in src.chunks_exact(h * w).take(planes).enumerate() {
+        let offset = p * h * w;
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let first = oy * s * w + ox * s;
+                let (mut at, mut best) = (first, plane[first]);
+                for ky in 0..fh {
+                    let row = first + ky * w;
+                    for (kx, &v) in plane[row..row + fw].iter().enumerate() {
+                        // `beats` without branches: maxima of real data are
+                        // unpredictable, and a mispredicted jump costs more
+                        // than the comparison.
+                        let better = !best.is_nan() & ((v > best) | v.is_nan());
+                        at = if better { row + kx } else { at };
+                        best = if better { v } else { best };
+                    }
+                }
+                emit(offset + at, best);
+            }
+        }
+    }
+}
+
 /// The marker, in [`PoolCache::argmax`], of a maximum on the padding.
 const ON_PADDING: usize = usize::MAX;
 
@@ -235,6 +270,13 @@ impl Layer for Pooling {
         let mut values = Vec::with_capacity(count);
         let mut argmax = Vec::new();
         match self.kind {
+            PoolKind::Max if self.window.pad() == 0 => {
+                argmax.reserve(count);
+                max_pool_unpadded(src, (n * c, h, w), (oh, ow), &self.window, |i, v| {
+                    argmax.push(i);
+                    values.push(v);
+                });
+            }
             PoolKind::Max => {
                 argmax.reserve(count);
                 for_each_window((n, c, h, w), (oh, ow), |plane, at| {

@@ -41,9 +41,11 @@ impl Layer for Relu {
     fn backward(&self, cache: &Cache, dout: ArrayD<f64>) -> Result<Backward> {
         let x: &ArrayD<f64> = cache.get(self.kind())?;
         same_shape("relu output gradient", x.shape(), dout.shape())?;
-        let dx = Zip::from(x)
-            .and(&dout)
-            .map_collect(|&x, &d| relu_backward_of(x, d));
+        // dx in dout's own buffer: no allocation for a large batch of images.
+        let mut dx = dout;
+        Zip::from(&mut dx)
+            .and(x)
+            .for_each(|d, &x| *d = relu_backward_of(x, *d));
         Ok(Backward::input_only(dx))
     }
 

@@ -9,7 +9,7 @@ use crate::check;
 use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
-use crate::layers::{Backward, Cache, Layer, Mode, ParamKind, SoftmaxWithLoss};
+use crate::layers::{Cache, Layer, Mode, ParamKind, SoftmaxWithLoss};
 use crate::model::{Backprop, Grads, Model, Params};
 
 /// Layers applied in order, with the softmax-with-cross-entropy loss as its
@@ -327,28 +327,36 @@ impl Network {
         sum
     }
 
-    fn check_backward(&self, k: usize, back: &Backward, input_shape: &[usize]) -> Result<()> {
+    /// Errors unless layer `k`'s input gradient `dx` (when asked for) has
+    /// its input's shape and `grads` one gradient of each parameter's shape.
+    fn check_backward(
+        &self,
+        k: usize,
+        dx: Option<&ArrayD<f64>>,
+        grads: &[ArrayD<f64>],
+        input_shape: &[usize],
+    ) -> Result<()> {
         let (name, layer) = (&self.names[k], &self.layers[k]);
         let params = layer.params();
         let bad = |detail: String| KobaiError::Layer {
             layer: name.clone(),
             detail,
         };
-        if back.dx.shape() != input_shape {
+        if let Some(dx) = dx.filter(|dx| dx.shape() != input_shape) {
             return Err(bad(format!(
                 "its input gradient has shape {:?} but its input had shape {:?}",
-                back.dx.shape(),
+                dx.shape(),
                 input_shape
             )));
         }
-        if back.grads.len() != params.len() {
+        if grads.len() != params.len() {
             return Err(bad(format!(
                 "its backward pass returned {} parameter gradients for its {} parameters",
-                back.grads.len(),
+                grads.len(),
                 params.len()
             )));
         }
-        for ((pname, _, p), g) in params.iter().zip(&back.grads) {
+        for ((pname, _, p), g) in params.iter().zip(grads) {
             if g.shape() != p.shape() {
                 return Err(bad(format!(
                     "the gradient of {pname} has shape {:?} but {pname} has shape {:?}",
@@ -479,13 +487,21 @@ impl Backprop for Network {
         let (loss, head) = SoftmaxWithLoss.forward(&scores, t, crate::CROSS_ENTROPY_DELTA)?;
         let mut dout = SoftmaxWithLoss.backward(&head).into_dyn();
         let mut per_layer: Vec<Vec<ArrayD<f64>>> = vec![Vec::new(); self.layers.len()];
-        for k in (0..self.layers.len()).rev() {
+        for k in (1..self.layers.len()).rev() {
             let back = self.layers[k]
                 .backward(&caches[k], dout)
                 .map_err(|e| in_layer(&self.names[k], e))?;
-            self.check_backward(k, &back, &input_shapes[k])?;
+            self.check_backward(k, Some(&back.dx), &back.grads, &input_shapes[k])?;
             per_layer[k] = back.grads;
             dout = back.dx;
+        }
+        // Nothing uses the gradient with respect to the input batch.
+        if let Some(first) = self.layers.first() {
+            let grads = first
+                .backward_params(&caches[0], dout)
+                .map_err(|e| in_layer(&self.names[0], e))?;
+            self.check_backward(0, None, &grads, &input_shapes[0])?;
+            per_layer[0] = grads;
         }
         let mut grads = Grads::default();
         for (k, layer_grads) in per_layer.into_iter().enumerate() {
