@@ -15,8 +15,10 @@ use kobai::Observer;
 use kobai::train::EpochReport;
 
 /// The bar's layout: elapsed time, a bar as wide as the terminal leaves room
-/// for, iterations, then the message (about 66 columns without the bar).
-const TEMPLATE: &str = "[{elapsed_precise}] {wide_bar:.cyan/blue} {pos:>6}/{len} it  {msg}";
+/// for, iterations, the time left at the recent rate (a convolutional epoch
+/// takes minutes), then the message (about 78 columns without the bar).
+const TEMPLATE: &str =
+    "[{elapsed_precise}] {wide_bar:.cyan/blue} {pos:>6}/{len} it  ETA {eta_precise}  {msg}";
 
 /// A [`kobai::Observer`] that shows training progress.
 pub struct TrainingProgress {
@@ -132,6 +134,12 @@ mod tests {
             train_accuracy: 0.10446,
             test_accuracy: test,
         }
+    }
+
+    #[test]
+    fn the_bar_layout_parses_and_shows_the_time_left() {
+        assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+        assert!(TEMPLATE.contains("{eta_precise}") && TEMPLATE.contains("{elapsed_precise}"));
     }
 
     #[test]

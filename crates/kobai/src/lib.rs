@@ -71,6 +71,25 @@
 //! # Ok::<(), kobai::KobaiError>(())
 //! ```
 //!
+//! Chapter 7's convolutional network is layers too:
+//! [`Convolution`](layers::Convolution) and [`Pooling`](layers::Pooling)
+//! take images (N, C, H, W) — or rows of C·H·W values, as a
+//! [`Dataset`](data::Dataset) of images holds them — and
+//! [`SimpleConvNet`](nets::SimpleConvNet) builds the book's network, which
+//! every tool above handles as it handles the others.
+//!
+//! ```
+//! use kobai::nets::SimpleConvNet;
+//! use kobai::gradient_check;
+//! use ndarray::Array2;
+//!
+//! // Two 6x6 images, three 3x3 filters, a 2x2 max pool, 5 hidden units, 3 classes.
+//! let net = SimpleConvNet::new((1, 6, 6), 3).filters(3).filter_size(3).hidden(5).weight_init_std(0.3).build()?;
+//! let x = Array2::from_shape_fn((2, 36), |(n, p)| ((n * 36 + p) as f64 * 0.7).sin());
+//! assert!(gradient_check(&net, &x, &(&[0usize, 2]).into())?.passed()); // conv1.W, conv1.b, affine1.W, ...
+//! # Ok::<(), kobai::KobaiError>(())
+//! ```
+//!
 //! ## Beyond the notebook: derivatives you can trust
 //!
 //! The book's fixed step is 1 % off for 1/x at 1e-3. [`FiniteDiff::accurate`]
@@ -98,8 +117,9 @@
 //! - [`gradient_descent`](mod@gradient_descent): [`gradient_descent()`], [`gradient_descent_path`]
 //! - [`functions`] — [`softmax`], [`cross_entropy_error`], [`sigmoid`], [`relu`], [`Targets`]
 //! - [`objectives`] — [`function_1`], [`function_2`], [`sphere`], [`rosenbrock`], each with its exact gradient
-//! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`], [`Network`], [`MultiLayerNet`]; [`layers`] — the
-//!   [`Layer`](layers::Layer) trait and the book's layers, forward and backward
+//! - [`nets`] — [`SimpleNet`], [`TwoLayerNet`], [`Network`], [`MultiLayerNet`],
+//!   [`SimpleConvNet`](nets::SimpleConvNet); [`layers`] — the [`Layer`](layers::Layer) trait and the
+//!   book's layers (convolution and pooling too), forward and backward
 //! - [`model`] — [`Params`], [`Grads`], [`Model`], [`Backprop`]; [`gradient_check()`], [`gradient_check_fast`]
 //! - [`optim`] — [`Sgd`], [`Momentum`], [`Nesterov`], [`AdaGrad`], [`RmsProp`], [`Adam`], [`step`], [`minimize`]
 //! - [`train`] — [`Trainer`], [`Observer`], checkpoints to resume a run bit for bit
