@@ -298,6 +298,42 @@ fn the_gradient_check_passes_for_conv_nets() {
             ]
         );
     }
+    // A sample of each large tensor: the worst of 20 elements, all of a small one.
+    let v = json(&kobai_in(
+        &dir,
+        &[
+            "check",
+            "--model",
+            "conv",
+            "--image",
+            "1x8x8",
+            "--filters",
+            "3",
+            "--filter-size",
+            "3",
+            "--hidden",
+            "6",
+            "--batch",
+            "2",
+            "--weight-init-std",
+            "0.3",
+            "--elements",
+            "20",
+            "--json",
+        ],
+    ));
+    assert_eq!(v["passed"], true, "{v}");
+    let checked: Vec<u64> = v["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["checked"].as_u64().unwrap())
+        .collect();
+    assert_eq!(checked, [20, 3, 20, 6, 20, 10]);
+    one_line_error(
+        &kobai_in(&dir, &["check", "--model", "conv", "--elements", "0"]),
+        "--elements must be at least 1",
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

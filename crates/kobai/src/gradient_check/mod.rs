@@ -90,6 +90,47 @@ pub fn gradient_check<M: Backprop + Send + Sync>(
     x: &ArrayRef2<f64>,
     t: &Targets<'_>,
 ) -> Result<GradientCheck> {
+    gradient_check_sampled(model, x, t, usize::MAX, 0)
+}
+
+/// [`gradient_check`] on at most `per_tensor` elements of each parameter
+/// tensor: all of a smaller tensor, a sample of a larger one — distinct
+/// elements drawn by ChaCha8 seeded with `seed` and the tensor's position,
+/// compared in row-major order. For networks too large to check every
+/// element (the book's SimpleConvNet on 28×28 images has 432 000 weights in
+/// its first Affine layer, 8 loss evaluations each). Each
+/// [`TensorCheck::checked`] says how many elements were compared, and
+/// `worst_index` is the worst of them, in the tensor's own indices.
+///
+/// # Errors
+/// As [`gradient_check`]; [`KobaiError::Hyperparameter`] for `per_tensor` = 0.
+///
+/// ```
+/// use kobai::gradient_check::gradient_check_sampled;
+/// use kobai::TwoLayerNet;
+/// use ndarray::array;
+/// let net = TwoLayerNet::new(3, 50, 2, 0.5, 3)?;
+/// let x = array![[0.1, 0.9, 0.4], [0.7, 0.2, 0.5]];
+/// let report = gradient_check_sampled(&net, &x, &(&[1usize, 0]).into(), 40, 7)?;
+/// assert!(report.passed(), "{report}");
+/// assert_eq!(report.tensors[0].checked, 40, "40 of W1's 150 elements");
+/// assert_eq!(report.tensors[3].checked, 2, "all of b2");
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
+    model: &M,
+    x: &ArrayRef2<f64>,
+    t: &Targets<'_>,
+    per_tensor: usize,
+    seed: u64,
+) -> Result<GradientCheck> {
+    if per_tensor == 0 {
+        return Err(crate::KobaiError::Hyperparameter {
+            name: "elements per tensor",
+            value: "0".into(),
+            expected: "at least 1",
+        });
+    }
     let (_, analytic) = model.gradient(x, t)?;
     let first = FiniteDiff::accurate().step(Step::Fixed(CHECK_STEP));
     let again = FiniteDiff::accurate().step(Step::Fixed(RECHECK_STEP));
@@ -99,13 +140,37 @@ pub fn gradient_check<M: Backprop + Send + Sync>(
         let Some(a) = analytic.get(&name) else {
             continue;
         };
-        let (numerical, error, rechecked, unreliable) =
-            element_derivatives(model, (k, &name), a, (x, t), (&first, &again))?;
         let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let mut check = tensor_check(&name, a, &numerical, |i, av, _| {
+        let elements = sample(a.len(), per_tensor, seed, k);
+        let (numerical, error, rechecked, unreliable) = element_derivatives(
+            model,
+            (k, &name),
+            (a, elements.as_deref()),
+            (x, t),
+            (&first, &again),
+        )?;
+        let allowed = |i: usize, av: f64, _: f64| {
             error.as_slice().map_or(f64::NAN, |e| e[i])
                 + BACKPROP_ULPS * f64::EPSILON * (av.abs() + scale)
-        });
+        };
+        let mut check = match &elements {
+            None => tensor_check(&name, a, &numerical, allowed),
+            Some(elements) => {
+                let flat: Vec<f64> = a.iter().copied().collect();
+                let picked = ArrayD::from_shape_vec(
+                    ndarray::IxDyn(&[elements.len()]),
+                    elements.iter().map(|&i| flat[i]).collect(),
+                )
+                .map_err(|e| crate::KobaiError::Layer {
+                    layer: name.clone(),
+                    detail: format!("cannot gather its sampled elements ({e})"),
+                })?;
+                let mut check = tensor_check(&name, &picked, &numerical, allowed);
+                let worst = check.worst_index.first().copied().unwrap_or(0);
+                check.worst_index = unravel(elements.get(worst).copied().unwrap_or(0), a.shape());
+                check
+            }
+        };
         check.rechecked = rechecked;
         check.unreliable = unreliable;
         tensors.push(check);
@@ -120,13 +185,41 @@ pub fn gradient_check<M: Backprop + Send + Sync>(
 /// `k`, with the recheck at the smaller step; also the recheck and unreliable
 /// counts. Elements are spread over rayon's threads (feature `parallel`), each
 /// thread with its own copy of the model: the numbers do not depend on it.
+/// The flat indices of the elements to check of a tensor of `len`
+/// elements: `None` for all of them, else `per_tensor` distinct ones drawn
+/// from a generator seeded by `seed` and the tensor's position `k`, sorted.
+fn sample(len: usize, per_tensor: usize, seed: u64, k: usize) -> Option<Vec<usize>> {
+    use rand::SeedableRng;
+    if len <= per_tensor {
+        return None;
+    }
+    let stream = seed ^ (k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stream);
+    let mut picked = rand::seq::index::sample(&mut rng, len, per_tensor).into_vec();
+    picked.sort_unstable();
+    Some(picked)
+}
+
 fn element_derivatives<M: Backprop + Send + Sync>(
     model: &M,
     (k, name): (usize, &str),
-    a: &ArrayD<f64>,
+    (a, elements): (&ArrayD<f64>, Option<&[usize]>),
     (x, t): (&ArrayRef2<f64>, &Targets<'_>),
     (first, again): (&FiniteDiff, &FiniteDiff),
 ) -> Result<(ArrayD<f64>, ArrayD<f64>, usize, usize)> {
+    let all: Vec<usize>;
+    let elements = match elements {
+        Some(e) => e,
+        None => {
+            all = (0..a.len()).collect();
+            &all
+        }
+    };
+    let shape: Vec<usize> = if elements.len() == a.len() {
+        a.shape().to_vec()
+    } else {
+        vec![elements.len()]
+    };
     let one = |probe: &mut M, i: usize| -> Result<(Derivative, bool)> {
         let index = unravel(i, a.shape());
         let d = model_partial_estimate(probe, (k, name), &index, (x, t, 0.0), first)?;
@@ -140,18 +233,18 @@ fn element_derivatives<M: Backprop + Send + Sync>(
     #[cfg(feature = "parallel")]
     let results: Vec<Result<(Derivative, bool)>> = {
         use rayon::prelude::*;
-        (0..a.len())
-            .into_par_iter()
-            .map_init(|| model.clone(), one)
+        elements
+            .par_iter()
+            .map_init(|| model.clone(), |probe, &i| one(probe, i))
             .collect()
     };
     #[cfg(not(feature = "parallel"))]
     let results: Vec<Result<(Derivative, bool)>> = {
         let mut probe = model.clone();
-        (0..a.len()).map(|i| one(&mut probe, i)).collect()
+        elements.iter().map(|&i| one(&mut probe, i)).collect()
     };
-    let mut numerical = ArrayD::zeros(a.raw_dim());
-    let mut error = ArrayD::zeros(a.raw_dim());
+    let mut numerical = ArrayD::zeros(ndarray::IxDyn(&shape));
+    let mut error = ArrayD::zeros(ndarray::IxDyn(&shape));
     let (mut rechecked, mut unreliable) = (0, 0);
     for ((n, e), result) in numerical.iter_mut().zip(error.iter_mut()).zip(results) {
         let (d, redone) = result?;
@@ -196,7 +289,7 @@ pub fn estimated_gradient<M: Backprop + Send + Sync>(
         .collect();
     for (k, (name, shape_of)) in params.iter().enumerate() {
         let (n, e, _, _) =
-            element_derivatives(model, (k, name), shape_of, (x, t), (&first, &again))?;
+            element_derivatives(model, (k, name), (shape_of, None), (x, t), (&first, &again))?;
         values.push(name.as_str(), n);
         errors.push(name.as_str(), e);
     }

@@ -35,6 +35,9 @@ pub struct TensorCheck {
     /// Elements whose numerical derivative did not settle even then: judged
     /// with a rough error estimate, and worth a look.
     pub unreliable: usize,
+    /// How many of the tensor's elements were compared: all of them, or
+    /// the sample [`gradient_check_sampled`](super::gradient_check_sampled) drew.
+    pub checked: usize,
 }
 
 /// How the verdict was reached.
@@ -90,6 +93,7 @@ pub(crate) fn tensor_check(
     }
     let flat = |arr: &ArrayD<f64>| arr.iter().nth(worst.0).copied().unwrap_or(f64::NAN);
     TensorCheck {
+        checked: a.len(),
         name: name.to_string(),
         max_abs_diff: max_abs,
         mean_abs_diff: sum_abs / a.len().max(1) as f64,

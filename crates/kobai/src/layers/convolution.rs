@@ -74,6 +74,9 @@ struct Geometry {
     window: Window,
 }
 
+/// The input gradient (when asked for) and the parameter gradients (dW, db).
+type ConvGradients = (Option<ArrayD<f64>>, Vec<ArrayD<f64>>);
+
 /// What the backward pass needs: the input as images, and its own shape.
 struct ConvCache {
     x: Array4<f64>,
@@ -324,7 +327,7 @@ impl Convolution {
         cache: &Cache,
         dout: ArrayD<f64>,
         want_dx: bool,
-    ) -> Result<(Option<ArrayD<f64>>, Vec<ArrayD<f64>>)> {
+    ) -> Result<ConvGradients> {
         let c: &ConvCache = cache.get(self.kind())?;
         let g = self.geometry()?;
         if g != c.geometry {
