@@ -330,6 +330,17 @@ fn the_gradient_check_passes_for_conv_nets() {
         .map(|t| t["checked"].as_u64().unwrap())
         .collect();
     assert_eq!(checked, [20, 3, 20, 6, 20, 10]);
+    // ... and every element the structure-aware way.
+    let every = v["every_element"]
+        .as_array()
+        .expect("every element compared");
+    assert_eq!(every.len(), 6);
+    assert!(
+        every
+            .iter()
+            .all(|t| t["max_abs_diff"].as_f64().unwrap() < 1e-6),
+        "no kinks at this init: {every:?}"
+    );
     one_line_error(
         &kobai_in(&dir, &["check", "--model", "conv", "--elements", "0"]),
         "--elements must be at least 1",

@@ -74,7 +74,7 @@
 //! Chapter 7's convolutional network is layers too:
 //! [`Convolution`](layers::Convolution) and [`Pooling`](layers::Pooling)
 //! take images (N, C, H, W) — or rows of C·H·W values, as a
-//! [`Dataset`](data::Dataset) of images holds them — and
+//! [`Dataset`] of images holds them — and
 //! [`SimpleConvNet`](nets::SimpleConvNet) builds the book's network, which
 //! every tool above handles as it handles the others.
 //!
