@@ -5,6 +5,9 @@
 //! error ends the program with one line on stderr (`error: …`) and exit code 1
 //! (2 for bad command-line syntax).
 
+#[macro_use]
+mod output;
+
 mod atomic_write;
 mod commands;
 mod plot;
@@ -65,6 +68,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of a pipe has gone (`kobai train | head`): nothing to say.
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::from(141),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -151,23 +151,23 @@ pub fn run(args: &Args) -> Result<()> {
                 .map(|(name, diff)| json!({ "name": name, "max_abs_diff": diff }))
                 .collect()
         });
-        println!("{v}");
+        outln!("{v}");
     } else {
-        println!(
+        outln!(
             "Gradient check: {}, seed {} on {source}",
             net.describe(&spec),
             args.seed
         );
-        println!("{report}");
+        outln!("{report}");
         if let Some(line) = sampled {
-            println!("{line}");
+            outln!("{line}");
         }
         if let Some(every) = &every {
             let parts: Vec<String> = every
                 .iter()
                 .map(|(name, diff)| format!("{name} {diff:.3e}"))
                 .collect();
-            println!(
+            outln!(
                 "Every element, by the structure-aware central difference (each layer's input \
                  reused) at the book's fixed h = 1e-4, where a quotient that straddles a ReLU or \
                  max-pool kink differs by the jump (the verdict above rechecks those): largest \

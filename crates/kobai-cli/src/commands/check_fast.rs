@@ -16,9 +16,9 @@ pub fn run<M: Backprop>(
 ) -> Result<()> {
     let report = gradient_check_fast(net, x, &labels.into(), directions, seed)?;
     if as_json {
-        println!("{}", to_json(&report));
+        outln!("{}", to_json(&report));
     } else {
-        print_report(&report);
+        print_report(&report)?;
     }
     if !report.passed() {
         let at = report.located.as_ref().map_or(String::new(), |l| {
@@ -32,18 +32,22 @@ pub fn run<M: Backprop>(
     Ok(())
 }
 
-fn print_report(report: &ProjectionCheck) {
-    println!(
+fn print_report(report: &ProjectionCheck) -> Result<()> {
+    outln!(
         "Fast gradient check: {} random ±1 directions through {} parameters",
         report.projections.len(),
         report.parameters
     );
-    println!(
+    outln!(
         "{:>3} {:>18} {:>18} {:>11} {:>11}  verdict",
-        "#", "backprop · v", "numerical", "|diff|", "allowed"
+        "#",
+        "backprop · v",
+        "numerical",
+        "|diff|",
+        "allowed"
     );
     for (k, p) in report.projections.iter().enumerate() {
-        println!(
+        outln!(
             "{:>3} {:>18.10e} {:>18.10e} {:>11.3e} {:>11.3e}  {}",
             k + 1,
             p.analytic,
@@ -54,13 +58,17 @@ fn print_report(report: &ProjectionCheck) {
         );
     }
     if let Some(l) = &report.located {
-        println!(
+        outln!(
             "bisection: the first disagreeing direction leads to {}{:?} \
              (backprop {:.8e}, numerical {:.8e}, allowed {:.3e})",
-            l.tensor, l.index, l.analytic, l.numerical, l.allowed
+            l.tensor,
+            l.index,
+            l.analytic,
+            l.numerical,
+            l.allowed
         );
     }
-    println!(
+    outln!(
         "{} in {} loss evaluations. An error larger than {:.1e} in one element is always \
          caught; any error whose largest element exceeds it goes unnoticed with probability \
          at most {:.1e}.",
@@ -69,6 +77,7 @@ fn print_report(report: &ProjectionCheck) {
         report.threshold(),
         report.miss_probability()
     );
+    Ok(())
 }
 
 fn to_json(report: &ProjectionCheck) -> serde_json::Value {

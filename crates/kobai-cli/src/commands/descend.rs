@@ -74,9 +74,9 @@ pub fn run(args: &Args) -> Result<()> {
         let files: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
         let out = json!({ "formula": formula.source(), "optimizer": args.optimizer.label(), "lr": args.lr,
             "steps": args.steps, "from": start.to_vec(), "x": last.to_vec(), "value": value, "pictures": files });
-        println!("{out}");
+        outln!("{out}");
     } else {
-        println!(
+        outln!(
             "{} from {} with {}, lr {}, {} steps:",
             formula.source(),
             numpy_str(&start),
@@ -84,9 +84,9 @@ pub fn run(args: &Args) -> Result<()> {
             py_float_repr(args.lr),
             args.steps
         );
-        println!("x = {}\nf(x) = {}", numpy_str(&last), py_float_repr(value));
+        outln!("x = {}\nf(x) = {}", numpy_str(&last), py_float_repr(value));
         for p in &pictures {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
     }
     Ok(())

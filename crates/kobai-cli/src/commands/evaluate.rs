@@ -141,15 +141,15 @@ pub fn run(args: &Args) -> Result<()> {
             "confusion": rows,
             "recall": recall(&confusion),
         });
-        println!("{json}");
+        outln!("{json}");
     } else {
-        println!("Network: {architecture} (from {})", args.weights.display());
-        println!("Data: {}, {split} set", source.describe());
-        println!(
+        outln!("Network: {architecture} (from {})", args.weights.display());
+        outln!("Data: {}, {split} set", source.describe());
+        outln!(
             "Accuracy: {accuracy:.4} ({correct} of {} {split} samples)",
             data.len()
         );
-        print!("{}", table(&confusion));
+        out!("{}", table(&confusion));
     }
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! `kobai field`: the gradient field (arrows of −∇f) of a formula of two
 //! variables — the book's figure 4-9 for any f.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail, ensure};
@@ -104,7 +103,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.json {
         let error = first_error.as_deref();
         let text = as_json(args, [x_range, y_range], [&xs, &ys], &vectors, error);
-        return print_quietly(&text);
+        crate::output::write_stdout(&text)?;
+        return Ok(());
     }
     let spec = FieldSpec {
         title: format!("−∇f for f(x0, x1) = {}", shortened(args.formula.trim())),
@@ -118,7 +118,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     ensure_out_dir(&args.out)?;
     let files = draw_gradient_field(&args.out.join(&args.name), &spec)?;
-    println!(
+    outln!(
         "−∇f of {} on a {}×{} grid (step {}), x0 in [{}, {}], x1 in [{}, {}]",
         args.formula.trim(),
         spec.xs.len(),
@@ -135,14 +135,14 @@ pub fn run(args: &Args) -> Result<()> {
             .iter()
             .filter(|(u, v)| !(u.is_finite() && v.is_finite()))
             .count();
-        println!(
+        outln!(
             "no arrow at {missing} of {} grid points, where the gradient is not finite \
              (the first {first})",
             spec.vectors.len()
         );
     }
     for file in files {
-        println!("{}", file.display());
+        outln!("{}", file.display());
     }
     Ok(())
 }
@@ -229,17 +229,6 @@ fn as_json(
     .to_string();
     let head = head.strip_suffix('}').unwrap_or(&head);
     format!("{head},\"points\":[\n{}\n]}}\n", points.join(",\n"))
-}
-
-/// Writes `text` to stdout; a reader that stops early (`| head`) is no error.
-fn print_quietly(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::Error::new(err).context("writing to stdout"))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// A picture name must be a plain file name.

@@ -121,9 +121,9 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let report = differentiate(&formula, point, args.scheme, args.h)?;
     if args.json {
-        println!("{}", as_json(args, &report));
+        outln!("{}", as_json(args, &report));
     } else {
-        print!("{}", as_text(args, &report));
+        out!("{}", as_text(args, &report));
     }
     if let Some(line) = warning(&report) {
         eprintln!("{line}");

@@ -26,8 +26,14 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 pub fn report_usage_error(err: clap::Error) -> ExitCode {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            print!("{err}");
-            ExitCode::SUCCESS
+            match crate::output::write_stdout(&err.to_string()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.0.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(141),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             eprint!("{err}");

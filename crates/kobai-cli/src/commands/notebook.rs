@@ -38,9 +38,9 @@ pub fn run(args: &Args) -> Result<()> {
         draw_notebook_pictures(&args.out)?
     };
     if args.json {
-        println!("{}", as_json(&replay, &pictures));
+        outln!("{}", as_json(&replay, &pictures));
     } else {
-        print!("{}", as_text(&replay, &pictures));
+        out!("{}", as_text(&replay, &pictures));
     }
     Ok(())
 }

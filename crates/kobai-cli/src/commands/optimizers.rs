@@ -108,13 +108,13 @@ pub fn run(args: &Args) -> Result<()> {
             })
             .collect();
         let pictures: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
-        println!(
+        outln!(
             "{}",
             json!({ "function": formula.source(), "from": start.to_vec(), "steps": args.steps,
                 "results": rows, "pictures": pictures })
         );
     } else {
-        println!(
+        outln!(
             "f = {} from ({}, {}), {} steps:",
             formula.source(),
             start[0],
@@ -126,7 +126,7 @@ pub fn run(args: &Args) -> Result<()> {
                 .last()
                 .map(|p| (p[0], p[1]))
                 .unwrap_or((f64::NAN, f64::NAN));
-            println!(
+            outln!(
                 "{:<9} lr {:<5} → ({}, {})",
                 name.label(),
                 py_float_repr(*lr),
@@ -135,7 +135,7 @@ pub fn run(args: &Args) -> Result<()> {
             );
         }
         for p in &pictures {
-            println!("wrote {}", p.display());
+            outln!("wrote {}", p.display());
         }
     }
     Ok(())

@@ -275,7 +275,7 @@ pub fn run(args: &Args) -> Result<()> {
         files
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             as_json(
                 &run,
@@ -287,7 +287,7 @@ pub fn run(args: &Args) -> Result<()> {
             )
         );
     } else {
-        print!(
+        out!(
             "{}",
             summary(&history, seconds, &pictures, args.save.as_deref())
         );

@@ -203,7 +203,7 @@ pub fn run(args: &Args) -> Result<()> {
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         let dataset = data.as_ref().map(Data::as_json);
-        println!(
+        outln!(
             "{}",
             json!({
                 "experiment": args.experiment.name(),
@@ -242,7 +242,7 @@ pub fn run(args: &Args) -> Result<()> {
         let names: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
         let _ = writeln!(text, "Picture: {}", names.join(", "));
         let _ = writeln!(text, "Done in {seconds:.2} s");
-        print!("{text}");
+        out!("{text}");
     }
     Ok(())
 }
