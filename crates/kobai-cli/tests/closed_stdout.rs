@@ -91,3 +91,21 @@ fn a_full_disk_behind_stdout_is_one_line_never_a_panic() {
         );
     }
 }
+
+#[test]
+fn training_whose_reader_has_gone_still_saves_its_weights() {
+    let dir = scratch("save");
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_kobai"))
+        .args(["train", "--epochs", "3", "--no-plots", "--save", "w.npz"])
+        .current_dir(&dir)
+        .stdout(Stdio::from(writer))
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the kobai binary runs");
+    assert_eq!(out.status.code(), Some(141));
+    let saved = std::fs::metadata(dir.join("w.npz")).expect("the weights were saved");
+    assert!(saved.len() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
