@@ -49,13 +49,16 @@ fn commands() -> Vec<Vec<&'static str>> {
 }
 
 fn run(args: &[&str], stdout: Stdio, name: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kobai"))
+    let dir = scratch(name);
+    let out = Command::new(env!("CARGO_BIN_EXE_kobai"))
         .args(args)
-        .current_dir(scratch(name))
+        .current_dir(&dir)
         .stdout(stdout)
         .stderr(Stdio::piped())
         .output()
-        .expect("the kobai binary runs")
+        .expect("the kobai binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    out
 }
 
 #[test]
