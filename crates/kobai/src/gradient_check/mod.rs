@@ -181,10 +181,6 @@ pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
     })
 }
 
-/// Numerical derivatives and error estimates of every element of parameter
-/// `k`, with the recheck at the smaller step; also the recheck and unreliable
-/// counts. Elements are spread over rayon's threads (feature `parallel`), each
-/// thread with its own copy of the model: the numbers do not depend on it.
 /// The flat indices of the elements to check of a tensor of `len`
 /// elements: `None` for all of them, else `per_tensor` distinct ones drawn
 /// from a generator seeded by `seed` and the tensor's position `k`, sorted.
@@ -200,6 +196,10 @@ fn sample(len: usize, per_tensor: usize, seed: u64, k: usize) -> Option<Vec<usiz
     Some(picked)
 }
 
+/// Numerical derivatives and error estimates of the `elements` (all if
+/// `None`) of parameter `k`, with the recheck at the smaller step; also the recheck and unreliable
+/// counts. Elements are spread over rayon's threads (feature `parallel`), each
+/// thread with its own copy of the model: the numbers do not depend on it.
 fn element_derivatives<M: Backprop + Send + Sync>(
     model: &M,
     (k, name): (usize, &str),
