@@ -474,16 +474,27 @@ fn curves_spec(run: &Run<'_>, net: &Net, history: &History) -> CurvesSpec {
     }
 }
 
-/// The first convolution's filters, channel 1 of each, for the picture of
-/// the book's figure 7-24; `None` for a dense network.
+/// The most filters drawn, and the largest filter side: beyond them the
+/// picture would be unreadable (and its SVG huge).
+const DRAWN_FILTERS: usize = 256;
+const DRAWN_FILTER_SIDE: usize = 64;
+
+/// The first convolution's filters (the first [`DRAWN_FILTERS`]), channel 1
+/// of each, for the picture of the book's figure 7-24; `None` for a dense
+/// network or filters too large to draw.
 fn first_filters(net: &Net) -> Option<Vec<Array2<f64>>> {
     let Net::Conv(n) = net else {
         return None;
     };
     let (_, w) = n.params().into_iter().next()?;
     let w = w.view().into_dimensionality::<Ix4>().ok()?;
+    let (_, _, fh, fw) = w.dim();
+    if fh.max(fw) > DRAWN_FILTER_SIDE {
+        return None;
+    }
     Some(
         w.outer_iter()
+            .take(DRAWN_FILTERS)
             .map(|filter| filter.index_axis(Axis(0), 0).to_owned())
             .collect(),
     )
@@ -501,9 +512,13 @@ fn filters_spec(
     } else {
         String::new()
     };
+    let shown = match run.spec.conv.map(|c| c.filters) {
+        Some(total) if total > before.len() => format!(" (the first {} of {total})", before.len()),
+        _ => String::new(),
+    };
     FilterSpec {
         title: format!(
-            "{} {} on {}: the first layer's filters{channel}",
+            "{} {} on {}: the first layer's filters{shown}{channel}",
             net.kind(),
             net.shape(run.spec),
             run.source.short()
