@@ -8,8 +8,8 @@
 #[macro_use]
 mod output;
 
-mod atomic_write;
 mod commands;
+mod output_paths;
 mod plot;
 mod point;
 mod progress;

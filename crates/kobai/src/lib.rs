@@ -131,6 +131,7 @@
 //!   [`doc::numerical_derivatives`] — which derivative mode when, with the accuracy table;
 //!   [`doc::bad_input`] — what every kind of bad input gets
 
+pub mod atomic_file;
 pub mod data;
 pub mod doc;
 pub mod error;
@@ -150,7 +151,6 @@ pub mod train;
 
 mod kernels;
 
-mod atomic_file;
 mod check;
 
 pub use data::{Batches, Dataset, IdxArray, load_mnist_dir, read_idx_u8, spiral, write_idx_u8};

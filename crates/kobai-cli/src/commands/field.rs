@@ -8,7 +8,8 @@ use kobai::{Formula, numerical_gradient};
 use ndarray::{Array2, array};
 use serde_json::{Value, json};
 
-use crate::plot::{FieldSpec, draw_gradient_field, ensure_out_dir};
+use crate::output_paths::ensure_out_dir;
+use crate::plot::{FieldSpec, draw_gradient_field};
 use crate::point::parse_range;
 
 /// The most grid points along one axis.

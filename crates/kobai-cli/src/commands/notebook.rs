@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2};
 use serde_json::{Value, json};
 
 use super::notebook_pictures::draw_notebook_pictures;
-use crate::plot::ensure_out_dir;
+use crate::output_paths::ensure_out_dir;
 
 /// Options of `kobai notebook`.
 #[derive(Debug, clap::Args)]

@@ -10,7 +10,8 @@ use ndarray::Array1;
 use serde_json::{Value, json};
 
 use super::optimizer_choice::OptimizerName;
-use crate::plot::{PathSpec, draw_descent_panels, ensure_out_dir};
+use crate::output_paths::ensure_out_dir;
+use crate::plot::{PathSpec, draw_descent_panels};
 use crate::point::parse_numbers;
 
 /// Options of `kobai optimizers`.

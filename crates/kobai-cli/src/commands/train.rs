@@ -18,11 +18,11 @@ use serde_json::{Value, json};
 
 use super::network_choice::{Defaults, Net, NetworkArgs, Spec, compute_name};
 use super::optimizer_choice::OptimizerName;
-use super::train_checkpoint::{self, Plan, check_file_path};
+use super::train_checkpoint::{self, Plan};
 use super::train_data::{self, Source};
+use crate::output_paths::{check_file_path, ensure_out_dir};
 use crate::plot::{
     AccuracyPoint, CurvesSpec, FilterPanel, FilterSpec, draw_filters, draw_training_curves,
-    ensure_out_dir,
 };
 use crate::progress::TrainingProgress;
 

@@ -2,9 +2,11 @@
 //! a run that saves itself as it goes, and goes on after a kill with the very
 //! weights it would have had.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail, ensure};
+
+use crate::output_paths::check_file_path;
 use kobai::train::{Checkpoint, Checkpoints};
 use serde_json::{Value, json};
 
@@ -113,24 +115,4 @@ impl Plan {
             None => plan,
         })
     }
-}
-
-/// A file to write must go into an existing folder, and not onto a folder.
-pub fn check_file_path(option: &str, path: &Path) -> Result<()> {
-    ensure!(
-        path.file_name().is_some() && !path.is_dir(),
-        "{option} {} does not name a file",
-        path.display()
-    );
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    ensure!(
-        parent.is_dir(),
-        "{option} {}: the folder {} does not exist",
-        path.display(),
-        parent.display()
-    );
-    Ok(())
 }

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 
 use super::font::ensure_font;
 use super::text::TextMode;
-use crate::atomic_write::{with_temp_path, write_atomically};
+use kobai::atomic_file::write_atomically;
 
 /// Something that can draw itself on any plotters backend.
 pub trait Figure {
@@ -33,7 +33,8 @@ pub fn draw_err(e: impl Display) -> anyhow::Error {
 
 /// Renders `figure` to `<stem>.png` and `<stem>.svg`; returns both paths.
 ///
-/// The SVG is rendered in memory first, so a drawing error writes nothing.
+/// Both are rendered in memory first, so a drawing error writes nothing, and
+/// a write that fails (a full disk) is one line naming the file.
 pub fn write_png_and_svg(stem: &Path, figure: &impl Figure) -> anyhow::Result<Vec<PathBuf>> {
     ensure!(
         stem.file_name().is_some(),
@@ -43,7 +44,8 @@ pub fn write_png_and_svg(stem: &Path, figure: &impl Figure) -> anyhow::Result<Ve
     ensure_font()?;
     let (png, svg) = (with_suffix(stem, "png"), with_suffix(stem, "svg"));
     let svg_text = render_svg(figure)?;
-    with_temp_path(&png, |temp| render_png(figure, temp))?;
+    let png_bytes = render_png(figure)?;
+    write_atomically(&png, &png_bytes)?;
     write_atomically(&svg, svg_text.as_bytes())?;
     Ok(vec![png, svg])
 }
@@ -67,12 +69,27 @@ fn render_svg(figure: &impl Figure) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// The figure as a PNG file at `path` (format chosen by its extension).
-fn render_png(figure: &impl Figure, path: &Path) -> anyhow::Result<()> {
-    let root = BitMapBackend::new(path, figure.size()).into_drawing_area();
-    figure.draw(&root, TextMode::Glyphs)?;
-    root.present().map_err(draw_err)?;
-    // The backend must be gone (file closed) before the caller renames it.
-    drop(root);
-    Ok(())
+/// The figure as the bytes of a PNG file (8-bit RGB).
+fn render_png(figure: &impl Figure) -> anyhow::Result<Vec<u8>> {
+    let (width, height) = figure.size();
+    let mut pixels = vec![0_u8; width as usize * height as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        figure.draw(&root, TextMode::Glyphs)?;
+        root.present().map_err(draw_err)?;
+    }
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+    writer
+        .write_image_data(&pixels)
+        .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+    writer
+        .finish()
+        .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+    Ok(bytes)
 }

@@ -19,12 +19,12 @@ mod smoothing;
 mod weight_init;
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use std::ops::ControlFlow;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Result, bail, ensure};
 use kobai::data::Dataset;
 use kobai::nets::{Compute, MultiLayerNet};
 use kobai::train::{EpochReport, History, Length, Trainer};
@@ -34,7 +34,8 @@ use serde_json::{Value, json};
 use super::network_choice::compute_name;
 use super::optimizer_choice::OptimizerName;
 use super::train_data::{Source, first};
-use crate::plot::{GridSpec, draw_grid, ensure_out_dir};
+use crate::output_paths::ensure_out_dir;
+use crate::plot::{GridSpec, draw_grid};
 use crate::progress::TrainingProgress;
 use activations::activations;
 use batchnorm::batchnorm;
@@ -186,7 +187,7 @@ pub fn run(args: &Args) -> Result<()> {
             iters: args.iters,
         })
     };
-    writable_out_dir(&args.out)?;
+    ensure_out_dir(&args.out)?;
     let outcome = match (&data, args.experiment) {
         (None, _) => activations(args.seed)?,
         (Some(data), Experiment::Optimizers) => optimizers(data)?,
@@ -244,17 +245,6 @@ pub fn run(args: &Args) -> Result<()> {
         let _ = writeln!(text, "Done in {seconds:.2} s");
         out!("{text}");
     }
-    Ok(())
-}
-
-/// Creates the output folder and checks that files can be written in it,
-/// before any training.
-fn writable_out_dir(dir: &Path) -> Result<()> {
-    ensure_out_dir(dir)?;
-    let probe = dir.join(format!(".kobai-chapter6-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("cannot write in the output folder {}", dir.display()))?;
-    let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
