@@ -281,6 +281,33 @@ fn missing_corrupt_and_mismatched_checkpoints_are_one_line_errors() {
             &["--resume", "c.npz", "--weight-init-std", "0.2"],
             "weight_init_std = 0.1",
         ),
+        (
+            &["--resume", "c.npz", "--compute", "layers"],
+            "c.npz: the checkpoint was trained with --compute fused-f32, but this run has \
+             --compute layers; resume with --compute fused-f32",
+        ),
+        (
+            &["--resume", "c.npz", "--activation", "sigmoid"],
+            "two_layer_net(2,100,3,relu), but this run has two_layer_net(2,100,3,sigmoid)",
+        ),
+        // A fresh run never overwrites a checkpoint, nor the weights one.
+        (
+            &["--checkpoint", "c.npz"],
+            "--checkpoint c.npz already holds a run (iteration 30 of 30); to go on with it \
+             add --resume c.npz, to start over add --start-over",
+        ),
+        (
+            &["--checkpoint", "junk.npz"],
+            "--checkpoint junk.npz already exists and is not a kobai checkpoint",
+        ),
+        (
+            &["--resume", "c.npz", "--save", "./c.npz"],
+            "--save ./c.npz is the checkpoint file too",
+        ),
+        (
+            &["--checkpoint", "new.npz", "--save", "new.npz"],
+            "--save new.npz is the checkpoint file too",
+        ),
     ];
     for (extra, expected) in cases {
         let out = kobai_in(&dir, &[&base[..], extra].concat());
@@ -307,7 +334,19 @@ fn missing_corrupt_and_mismatched_checkpoints_are_one_line_errors() {
         "{}",
         stderr(&out)
     );
-    // Nothing was overwritten by the refused runs.
+    // Nothing was overwritten by the refused runs, nor made.
     assert_eq!(std::fs::read(dir.join("c.npz")).expect("still there"), good);
+    assert_eq!(
+        std::fs::read(dir.join("junk.npz")).expect("still there"),
+        b"not a checkpoint"
+    );
+    assert!(!dir.join("new.npz").exists());
+    // --start-over replaces it with a fresh run's; so does resuming it.
+    let out = kobai_in(
+        &dir,
+        &[&base[..], &["--checkpoint", "junk.npz", "--start-over"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(dir.join("junk.npz")).expect("replaced"), good);
     let _ = std::fs::remove_dir_all(&dir);
 }

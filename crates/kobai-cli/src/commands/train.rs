@@ -176,6 +176,22 @@ impl ComputeChoice {
             ComputeChoice::FusedF32 => 2.0,
         }
     }
+
+    /// The choice whose [`code`](Self::code) is `code`.
+    fn from_code(code: f64) -> Option<Self> {
+        [Self::Layers, Self::FusedF64, Self::FusedF32]
+            .into_iter()
+            .find(|c| c.code() == code)
+    }
+
+    /// The option's value as typed.
+    fn cli_name(self) -> &'static str {
+        match self {
+            ComputeChoice::FusedF32 => "fused-f32",
+            ComputeChoice::FusedF64 => "fused-f64",
+            ComputeChoice::Layers => "layers",
+        }
+    }
 }
 
 /// Validates every option, loads the data, trains, draws, saves, prints.
@@ -194,6 +210,26 @@ pub fn run(args: &Args) -> Result<()> {
         check_file_path("--save", path)?;
     }
     let plan = train_checkpoint::plan(&args.checkpoints)?;
+    if let (Some(save), Some(plan)) = (&args.save, &plan) {
+        ensure!(
+            !train_checkpoint::same_file(save, plan.path()),
+            "--save {} is the checkpoint file too; give the weights another name",
+            save.display()
+        );
+    }
+    if let Some((path, code)) = plan.as_ref().and_then(|p| p.resumed_setting("compute"))
+        && let Some(then) = ComputeChoice::from_code(code)
+        && then != args.compute
+    {
+        bail!(
+            "{}: the checkpoint was trained with --compute {}, but this run has --compute {}; \
+             resume with --compute {}",
+            path.display(),
+            then.cli_name(),
+            args.compute.cli_name(),
+            then.cli_name()
+        );
+    }
     let (train, test) = source.load()?;
     let train = train_data::first(train, args.train_size)?;
     ensure!(

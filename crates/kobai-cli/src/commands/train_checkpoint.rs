@@ -2,7 +2,7 @@
 //! a run that saves itself as it goes, and goes on after a kill with the very
 //! weights it would have had.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail, ensure};
 
@@ -29,6 +29,10 @@ pub struct CheckpointArgs {
     /// --checkpoint if given.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Let --checkpoint FILE replace a file that is already there (without
+    /// it, a fresh run refuses to overwrite a checkpoint: resume it instead).
+    #[arg(long)]
+    start_over: bool,
 }
 
 /// Where checkpoints go and what the run starts from, checked.
@@ -53,6 +57,10 @@ pub fn plan(args: &CheckpointArgs) -> Result<Option<Plan>> {
     };
     if let Some(path) = &args.checkpoint {
         check_file_path("--checkpoint", path)?;
+        let resumed_here = args.resume.as_deref().is_some_and(|r| same_file(r, path));
+        if path.exists() && !resumed_here && !args.start_over {
+            bail!("{}", refusal(path));
+        }
     }
     let resume = match &args.resume {
         Some(path) => Some(Checkpoint::load(path).context("cannot resume")?),
@@ -65,7 +73,51 @@ pub fn plan(args: &CheckpointArgs) -> Result<Option<Plan>> {
     }))
 }
 
+/// Why a fresh run does not overwrite the file at `path`, and what to do.
+fn refusal(path: &Path) -> String {
+    let shown = path.display();
+    match Checkpoint::load(path) {
+        Ok(c) => format!(
+            "--checkpoint {shown} already holds a run (iteration {} of {}); \
+             to go on with it add --resume {shown}, to start over add --start-over",
+            c.iteration(),
+            c.iterations()
+        ),
+        Err(_) => format!(
+            "--checkpoint {shown} already exists and is not a kobai checkpoint; \
+             pick another file, or add --start-over to replace it"
+        ),
+    }
+}
+
+/// Whether `a` and `b` name the same file (the same absolute path, or the
+/// same file once links are resolved).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(a), Ok(b)) if a == b => true,
+        _ => matches!(
+            (a.canonicalize(), b.canonicalize()),
+            (Ok(a), Ok(b)) if a == b
+        ),
+    }
+}
+
 impl Plan {
+    /// The file checkpoints are written to.
+    pub fn path(&self) -> &Path {
+        &self.save_to
+    }
+
+    /// The file resumed and the value of its setting `name`, if it has one.
+    pub fn resumed_setting(&self, name: &str) -> Option<(&Path, f64)> {
+        let from = self.resume.as_ref()?;
+        let value = from
+            .settings()
+            .iter()
+            .find_map(|(n, v)| (n == name).then_some(*v))?;
+        Some((from.path(), value))
+    }
+
     /// Iterations between checkpoints, for a run of `per_epoch` iterations an epoch.
     fn every(&self, per_epoch: usize) -> usize {
         self.every.unwrap_or(per_epoch)
