@@ -9,6 +9,7 @@
 mod output;
 
 mod commands;
+mod interrupt;
 mod output_paths;
 mod plot;
 mod point;
@@ -70,6 +71,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of a pipe has gone (`kobai train | head`): nothing to say.
         Err(err) if output::is_broken_pipe(&err) => ExitCode::from(141),
+        // Ctrl-C or SIGTERM: the work saved itself and says how to go on.
+        Err(err) if err.is::<interrupt::Stopped>() => {
+            eprintln!("{err}");
+            err.downcast_ref::<interrupt::Stopped>()
+                .map_or(ExitCode::FAILURE, |s| ExitCode::from(s.signal.exit_code()))
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -11,8 +11,8 @@ use anyhow::{Result, bail, ensure};
 use kobai::data::{Dataset, Sampling};
 use kobai::model::save_npz;
 use kobai::nets::{Compute, Init};
-use kobai::train::{EpochReport, History, Length, Trainer};
-use kobai::{Backprop, Optimizer, Params};
+use kobai::train::{Checkpoints, EpochReport, History, Length, Trainer};
+use kobai::{Backprop, Observer, Optimizer, Params};
 use ndarray::{Array2, Axis, Ix4};
 use serde_json::{Value, json};
 
@@ -20,6 +20,7 @@ use super::network_choice::{Defaults, Net, NetworkArgs, Spec, compute_name};
 use super::optimizer_choice::OptimizerName;
 use super::train_checkpoint::{self, Plan};
 use super::train_data::{self, Source};
+use crate::interrupt::{StopOnSignal, StopRequest, Stopped, resume_command};
 use crate::output_paths::{check_file_path, ensure_out_dir};
 use crate::plot::{
     AccuracyPoint, CurvesSpec, FilterPanel, FilterSpec, draw_filters, draw_training_curves,
@@ -89,10 +90,15 @@ The book's chapter 6, e.g.:
   kobai train --data DIR --hidden 100,100,100,100,100 --batchnorm --init 0.05 --train-size 1000
   kobai train --data DIR --hidden 100,100,100,100,100,100 --train-size 300 --epochs 201 --weight-decay 0.1
 
-A run killed mid-way (Ctrl-C, kill -9, a power cut) goes on from its last
-checkpoint with the very weights it would have had, bit for bit:
+Ctrl-C (or SIGTERM) finishes the current step, saves the run (to --checkpoint,
+else to a new file in --out: interrupted.ckpt.npz), prints the command that
+goes on, and exits 130 (143); a second Ctrl-C ends it at once. A run killed
+mid-way (kill -9, a power cut) goes on from its last checkpoint. Either way it
+ends with the very weights it would have had, bit for bit:
   kobai train --epochs 300 --checkpoint run.ckpt.npz --save final.npz
-  kobai train --epochs 300 --resume run.ckpt.npz --save final.npz")]
+  kobai train --epochs 300 --resume run.ckpt.npz --save final.npz
+A fresh run never overwrites a checkpoint: add --resume FILE to go on with it,
+or --start-over to replace it.")]
 pub struct Args {
     /// Folder with MNIST or Fashion-MNIST files (train-images-idx3-ubyte,
     /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte,
@@ -272,24 +278,80 @@ pub fn run(args: &Args) -> Result<()> {
         progress = progress.with_header(header(&run, &net));
     }
     let mut optimizer = settings.optimizer.build(settings.lr)?;
+    // Ctrl-C or SIGTERM from here on stops after the current step and saves
+    // the run: to the --checkpoint file, else to a fresh file in --out.
+    let on_stop = match &plan {
+        Some(plan) => plan.path().to_path_buf(),
+        None => free_name(&args.out, "interrupted", ".ckpt.npz"),
+    };
+    let stop = StopRequest::catch()?;
+    let mut observer = StopOnSignal {
+        inner: &mut progress,
+        request: &stop,
+        folder: plan.is_none().then_some(args.out.as_path()),
+    };
     let started = Instant::now();
     let (net, history) = match net {
         Net::Two(mut n) => {
-            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            let h = train_model(
+                &run,
+                &trainer,
+                &mut n,
+                &mut *optimizer,
+                &mut observer,
+                &on_stop,
+            );
             (Net::Two(n), h)
         }
         Net::Deep(mut n) => {
-            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            let h = train_model(
+                &run,
+                &trainer,
+                &mut n,
+                &mut *optimizer,
+                &mut observer,
+                &on_stop,
+            );
             (Net::Deep(n), h)
         }
         Net::Conv(mut n) => {
-            let h = train_model(&run, &trainer, &mut n, &mut *optimizer, &mut progress);
+            let h = train_model(
+                &run,
+                &trainer,
+                &mut n,
+                &mut *optimizer,
+                &mut observer,
+                &on_stop,
+            );
             (Net::Conv(n), h)
         }
     };
     let seconds = started.elapsed().as_secs_f64();
     progress.finish();
     let history = history?;
+    match stop.received() {
+        Some(signal) if history.stopped_early => {
+            return Err(Stopped {
+                signal,
+                message: format!(
+                    "Stopped by {} after iteration {} of {iterations}; the run is saved in {}.\n\
+                     To go on: {}",
+                    signal.name(),
+                    history.iterations,
+                    on_stop.display(),
+                    resume_command(&on_stop)
+                ),
+            }
+            .into());
+        }
+        // The signal came during the last step: the run is whole, and the
+        // file saved for the stop is not needed.
+        Some(_) if run.plan.is_none() => {
+            let _ = std::fs::remove_file(&on_stop);
+        }
+        _ => {}
+    }
+    drop(stop);
     // The weights first: a picture that cannot be drawn loses no training.
     if let Some(path) = &args.save {
         match &net {
@@ -331,29 +393,45 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Trains `model` as `run` says, with checkpoints if asked.
+/// Trains `model` as `run` says, with checkpoints if asked; a run stopped
+/// by `observer` is saved (without checkpoints asked for, to `on_stop`).
 fn train_model<M: Backprop>(
     run: &Run<'_>,
     trainer: &Trainer,
     model: &mut M,
     optimizer: &mut dyn Optimizer,
-    progress: &mut TrainingProgress,
+    observer: &mut dyn Observer,
+    on_stop: &Path,
 ) -> Result<History> {
-    let test = Some(run.test);
-    Ok(match run.plan {
-        Some(plan) => {
-            let checkpoints = plan.checkpoints(run.per_epoch, &checkpoint_settings(run))?;
-            trainer.train_with_checkpoints(
-                model,
-                optimizer,
-                run.train,
-                test,
-                progress,
-                &checkpoints,
-            )?
-        }
-        None => trainer.train(model, optimizer, run.train, test, progress)?,
-    })
+    let settings = checkpoint_settings(run);
+    let checkpoints = match run.plan {
+        Some(plan) => plan.checkpoints(run.per_epoch, &settings)?,
+        None => settings
+            .iter()
+            .try_fold(Checkpoints::when_stopped(on_stop), |c, &(name, value)| {
+                c.with_setting(name, value)
+            })?,
+    };
+    Ok(trainer.train_with_checkpoints(
+        model,
+        optimizer,
+        run.train,
+        Some(run.test),
+        observer,
+        &checkpoints,
+    )?)
+}
+
+/// `folder/STEM SUFFIX`, or `folder/STEM-2 SUFFIX`, `-3`, … : the first name
+/// no file has yet.
+fn free_name(folder: &Path, stem: &str, suffix: &str) -> PathBuf {
+    (1..)
+        .map(|n| match n {
+            1 => folder.join(format!("{stem}{suffix}")),
+            n => folder.join(format!("{stem}-{n}{suffix}")),
+        })
+        .find(|path| !path.exists())
+        .unwrap_or_else(|| folder.join(format!("{stem}{suffix}")))
 }
 
 /// What a checkpoint records besides the network's architecture and the

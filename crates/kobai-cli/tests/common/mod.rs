@@ -32,3 +32,46 @@ pub fn write_idx(path: &Path, dims: &[u32], data: &[u8]) {
     bytes.extend(data);
     std::fs::write(path, bytes).expect("idx written");
 }
+
+/// A fresh, empty folder for one test (under the system temp folder).
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kobai-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+/// What a run printed on stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What a run printed on stdout.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The bits of every parameter and buffer in a weights file written by
+/// `kobai train --save` (any network).
+pub fn weight_bits(path: &Path) -> Vec<Vec<u64>> {
+    use kobai::Params;
+    fn bits(model: &impl Params) -> Vec<Vec<u64>> {
+        let mut all = model.params();
+        all.extend(model.buffers());
+        all.iter()
+            .map(|(_, p)| p.iter().map(|v| v.to_bits()).collect())
+            .collect()
+    }
+    let text = kobai::model::read_architecture(path)
+        .expect("a weights file")
+        .expect("with its architecture");
+    if text.starts_with("two_layer_net(") {
+        let mut net = kobai::TwoLayerNet::from_architecture(&text).expect("valid");
+        kobai::model::load_npz(&mut net, path).expect("a weights file");
+        bits(&net)
+    } else {
+        let mut net = kobai::nets::Network::from_architecture(&text).expect("valid");
+        kobai::model::load_npz(&mut net, path).expect("a weights file");
+        bits(&net)
+    }
+}

@@ -18,7 +18,7 @@ use crate::error::{KobaiError, Result};
 /// use kobai::train::Checkpoints;
 ///
 /// let checkpoints = Checkpoints::new("run.ckpt.npz", 600)?.with_setting("weight_init_std", 0.01)?;
-/// assert_eq!(checkpoints.every(), 600);
+/// assert_eq!(checkpoints.every(), Some(600));
 /// assert!(checkpoints.resuming().is_none());
 /// assert!(Checkpoints::new("run.ckpt.npz", 0).is_err());
 /// # Ok::<(), kobai::KobaiError>(())
@@ -26,7 +26,8 @@ use crate::error::{KobaiError, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoints {
     path: PathBuf,
-    every: usize,
+    /// `None`: only when the observer stops training.
+    every: Option<usize>,
     settings: Vec<(String, f64)>,
     resume: Option<Checkpoint>,
 }
@@ -47,10 +48,27 @@ impl Checkpoints {
         }
         Ok(Checkpoints {
             path: path.into(),
-            every,
+            every: Some(every),
             settings: Vec::new(),
             resume: None,
         })
+    }
+
+    /// Save to `path` only if the observer stops training before the end
+    /// (Ctrl-C, say): a run that ends normally writes nothing, one that is
+    /// interrupted can be resumed from `path`.
+    ///
+    /// ```
+    /// use kobai::train::Checkpoints;
+    /// assert_eq!(Checkpoints::when_stopped("interrupted.ckpt.npz").every(), None);
+    /// ```
+    pub fn when_stopped(path: impl Into<PathBuf>) -> Self {
+        Checkpoints {
+            path: path.into(),
+            every: None,
+            settings: Vec::new(),
+            resume: None,
+        }
     }
 
     /// Start from `checkpoint` (read with [`Checkpoint::load`]) instead of
@@ -107,13 +125,14 @@ impl Checkpoints {
         &self.path
     }
 
-    /// How many iterations apart checkpoints are saved.
+    /// How many iterations apart checkpoints are saved; `None` if only when
+    /// training is stopped ([`Checkpoints::when_stopped`]).
     ///
     /// ```
-    /// assert_eq!(kobai::train::Checkpoints::new("a.npz", 7)?.every(), 7);
+    /// assert_eq!(kobai::train::Checkpoints::new("a.npz", 7)?.every(), Some(7));
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
-    pub fn every(&self) -> usize {
+    pub fn every(&self) -> Option<usize> {
         self.every
     }
 

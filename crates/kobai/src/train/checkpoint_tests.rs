@@ -197,3 +197,57 @@ fn other_format_versions_and_foreign_archives_are_refused() {
     let err = write("bare.npz", &[("kobai_checkpoint", 1)]);
     assert!(err.contains("\"iteration\" is missing"), "{err}");
 }
+
+/// Stops training after iteration `.0`.
+struct StopAt(usize);
+
+impl crate::Observer for StopAt {
+    fn on_iteration(&mut self, i: usize, _loss: f64) -> std::ops::ControlFlow<()> {
+        if i == self.0 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+}
+
+#[test]
+fn when_stopped_saves_only_a_stopped_run_which_resumes_to_the_same_bits() {
+    let path = temp("when-stopped.npz");
+    let adam = || Adam::new(0.05, 0.9, 0.999).expect("valid");
+    let plan = Checkpoints::when_stopped(&path);
+    let mut whole = net();
+    let expected = trainer()
+        .train_with_checkpoints(&mut whole, &mut adam(), &data(), None, &mut (), &plan)
+        .expect("trains");
+    assert!(!path.exists(), "a run that ends writes nothing");
+
+    let mut first = net();
+    let stopped = trainer()
+        .train_with_checkpoints(
+            &mut first,
+            &mut adam(),
+            &data(),
+            None,
+            &mut StopAt(7),
+            &plan,
+        )
+        .expect("trains");
+    assert!(stopped.stopped_early);
+    let checkpoint = Checkpoint::load(&path).expect("saved on the stop");
+    assert_eq!(checkpoint.iteration(), 7);
+    let mut resumed = net();
+    let history = trainer()
+        .train_with_checkpoints(
+            &mut resumed,
+            &mut adam(),
+            &data(),
+            None,
+            &mut (),
+            &Checkpoints::when_stopped(&path).resume_from(checkpoint),
+        )
+        .expect("resumes");
+    assert_eq!(resumed, whole, "the same weights, bit for bit");
+    assert_eq!(history, expected);
+    std::fs::remove_file(&path).ok();
+}

@@ -243,8 +243,9 @@ impl Trainer {
     }
 
     /// [`Trainer::train`], saving a [`Checkpoint`] to `checkpoints.path()`
-    /// every [`checkpoints.every()`](Checkpoints::every) iterations, after the
-    /// last one, and when the observer stops training — and, if `checkpoints`
+    /// every [`checkpoints.every()`](Checkpoints::every) iterations and after
+    /// the last one (unless it is [`Checkpoints::when_stopped`]), and when the
+    /// observer stops training — and, if `checkpoints`
     /// [resumes](Checkpoints::resume_from) one, starting where it left off.
     ///
     /// Resuming first checks that the checkpoint belongs to this run: the same

@@ -21,7 +21,8 @@ pub(super) struct Progress {
 pub(super) type SaveFn<'a, M, O> = &'a dyn Fn(&M, &O, &Batches, &History) -> Result<()>;
 
 /// Trains from `progress` to the end, calling `save` every `every` iterations
-/// (and after the last, and on a stop by the observer).
+/// and after the last (unless `every` is `None`), and on a stop by the
+/// observer.
 ///
 /// The epoch reports fall where an uninterrupted run puts them, so a run
 /// resumed from a checkpoint ends with the same [`History`]: a report after
@@ -34,7 +35,7 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
     (train, test): (&Dataset, Option<&Dataset>),
     observer: &mut dyn Observer,
     progress: Progress,
-    save: Option<(usize, SaveFn<'_, M, O>)>,
+    save: Option<(Option<usize>, SaveFn<'_, M, O>)>,
 ) -> Result<History> {
     let Progress {
         mut batches,
@@ -65,7 +66,7 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
             history.epochs.push(report);
         }
         if let Some((every, save)) = save
-            && (i % every == 0 || i == iterations || flow.is_break())
+            && (every.is_some_and(|every| i % every == 0 || i == iterations) || flow.is_break())
         {
             save(model, optimizer, &batches, &history)?;
         }
