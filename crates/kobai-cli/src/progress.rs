@@ -12,7 +12,10 @@ use std::ops::ControlFlow;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kobai::Observer;
+use kobai::gradient_check::CheckWatch;
 use kobai::train::EpochReport;
+
+use crate::interrupt::StopRequest;
 
 /// The bar's layout: elapsed time, a bar as wide as the terminal leaves room
 /// for, iterations, the time left at the recent rate (a convolutional epoch
@@ -111,6 +114,47 @@ impl Observer for TrainingProgress {
     }
 }
 
+/// A gradient check's progress: a bar of elements compared on stderr (hidden
+/// unless stderr is a terminal), and a stop at Ctrl-C.
+pub struct CheckProgress<'a> {
+    bar: ProgressBar,
+    stop: &'a StopRequest,
+}
+
+/// The check bar's layout.
+const CHECK_TEMPLATE: &str =
+    "[{elapsed_precise}] {wide_bar:.cyan/blue} {pos:>7}/{len} elements  ETA {eta_precise}";
+
+impl<'a> CheckProgress<'a> {
+    /// A bar that stops the check once `stop` has caught a signal.
+    pub fn new(stop: &'a StopRequest) -> Self {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(CHECK_TEMPLATE) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self { bar, stop }
+    }
+
+    /// Removes the bar from the terminal.
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl CheckWatch for CheckProgress<'_> {
+    fn on_start(&self, elements: usize) {
+        self.bar.set_length(elements as u64);
+    }
+
+    fn on_element(&self) -> ControlFlow<()> {
+        self.bar.inc(1);
+        match self.stop.received() {
+            Some(_) => ControlFlow::Break(()),
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
 /// The line the book's `train_neuralnet.py` prints after each epoch.
 pub fn epoch_line(report: &EpochReport) -> String {
     match report.test_accuracy {
@@ -139,6 +183,7 @@ mod tests {
     #[test]
     fn the_bar_layout_parses_and_shows_the_time_left() {
         assert!(ProgressStyle::with_template(TEMPLATE).is_ok());
+        assert!(ProgressStyle::with_template(CHECK_TEMPLATE).is_ok());
         assert!(TEMPLATE.contains("{eta_precise}") && TEMPLATE.contains("{elapsed_precise}"));
     }
 

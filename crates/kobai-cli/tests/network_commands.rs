@@ -306,7 +306,10 @@ fn a_resume_with_another_network_or_optimizer_is_refused() {
             &["--optimizer", "adam"],
             "optimizer SGD, but this run has Adam",
         ),
-        (&["--compute", "layers"], "compute = 2"),
+        (
+            &["--compute", "layers"],
+            "trained with --compute fused-f32, but this run has --compute layers",
+        ),
     ] {
         let args = [&base[..], &["--resume", "c.npz"], extra].concat();
         refused(&kobai_in(&dir, &args), needle, &format!("{extra:?}"));

@@ -166,3 +166,38 @@ fn a_second_ctrl_c_ends_at_once_and_leaves_every_file_whole() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn ctrl_c_stops_a_long_gradient_check_cleanly() {
+    let dir = scratch("check");
+    // 79 510 elements, 8 loss evaluations each on a 784-100-10 network: minutes.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
+        .args(["check", "--hidden", "100"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kobai starts");
+    let mut reader = BufReader::new(child.stdout.take().expect("piped"));
+    let mut header = String::new();
+    reader.read_line(&mut header).expect("the header line");
+    assert!(
+        header.starts_with("Gradient check: TwoLayerNet 784-100-10"),
+        "{header}"
+    );
+    send(&child, "-INT");
+    let out = ended(child);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.starts_with("Stopped by Ctrl-C (SIGINT) after comparing "),
+        "{err}"
+    );
+    assert!(
+        err.trim_end()
+            .ends_with("of 79510 elements; nothing was written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).expect("folder").count(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

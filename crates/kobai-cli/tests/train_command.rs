@@ -256,6 +256,10 @@ fn data_folders_in_mnist_layout_are_read() {
     );
     assert_eq!(v["iterations_per_epoch"], 4);
     assert_eq!(v["epochs"], 8, "7 full epochs and a partial one");
+    // The check reads the training files only.
+    for test_file in ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+        std::fs::remove_file(dir.join(test_file)).expect("there");
+    }
     let out = kobai_in(&dir, &["check", "--data", ".", "--hidden", "6", "--json"]);
     let v = json(&out);
     assert_eq!(v["network"]["input"], 16);

@@ -180,6 +180,23 @@ pub enum KobaiError {
         detail: String,
     },
 
+    /// Long work (a gradient check, say) was stopped before its end by its
+    /// watcher (Ctrl-C in the CLI); nothing it would have returned is kept.
+    ///
+    /// ```
+    /// let err = kobai::KobaiError::Stopped { what: "gradient check".into(), done: 10, total: 40 };
+    /// assert_eq!(err.to_string(), "gradient check stopped after 10 of 40 steps");
+    /// ```
+    #[error("{what} stopped after {done} of {total} steps")]
+    Stopped {
+        /// The work, e.g. `"gradient check"`.
+        what: String,
+        /// Steps done (for a gradient check: elements compared).
+        done: usize,
+        /// Steps in all.
+        total: usize,
+    },
+
     /// A formula could not be read; the message names the column.
     #[error("cannot read formula {formula:?} at column {position}: {message}")]
     Formula {

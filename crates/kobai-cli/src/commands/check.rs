@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail, ensure};
-use kobai::data::{ImageShape, load_mnist_dir};
-use kobai::gradient_check::gradient_check_sampled;
+use kobai::data::{ImageShape, load_mnist_train};
+use kobai::gradient_check::gradient_check_watched;
 use kobai::gradient_check::{CHECK_STEP, RECHECK_STEP};
 use kobai::nets::Compute;
 use kobai::numerical_gradient::{StagedModel, layered_numerical_gradient};
-use kobai::{Backprop, GradientCheck, Params, TensorCheck};
+use kobai::{Backprop, GradientCheck, KobaiError, Params, TensorCheck};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +17,8 @@ use rand_distr::{Distribution, Uniform};
 use serde_json::{Value, json};
 
 use super::network_choice::{Defaults, ModelName, Net, NetworkArgs, Spec};
+use crate::interrupt::{StopRequest, Stopped};
+use crate::progress::CheckProgress;
 
 /// Options of `kobai check`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +60,8 @@ pub struct Args {
     /// [default: 1x10x10, the size of the book's ch07/gradient_check.py].
     #[arg(long, value_name = "CxHxW", conflicts_with_all = ["input", "data"])]
     image: Option<String>,
-    /// Take the first --batch training images of this MNIST-format folder.
+    /// Take the first --batch training images of this MNIST-format folder
+    /// (only train-images-idx3-ubyte and train-labels-idx1-ubyte are read).
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
     /// The fast check: compare K random directional derivatives (and bisect
@@ -95,6 +98,14 @@ pub fn run(args: &Args) -> Result<()> {
                 None => args.input.unwrap_or(784),
             };
             let output = args.output.unwrap_or(10);
+            let values = args.batch.saturating_mul(input);
+            ensure!(
+                values <= MAX_BATCH_VALUES,
+                "a synthetic batch of {} samples of {input} features is {values} values, over \
+                 the limit of {MAX_BATCH_VALUES} (512 MiB): the check differentiates the loss \
+                 over the whole batch 8 times per parameter, so use a small batch",
+                args.batch
+            );
             let (x, t) = synthetic_batch(args.seed, args.batch, input, output)?;
             (
                 x,
@@ -122,6 +133,14 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let output = args.output.unwrap_or(10);
     let net = spec.build(x.ncols(), image, output, args.seed, Compute::Layers)?;
+    if !args.json && args.directions.is_none() {
+        // First, so that a long check shows at once what it is doing.
+        outln!(
+            "Gradient check: {}, seed {} on {source}",
+            net.describe(&spec),
+            args.seed
+        );
+    }
     let report = match &net {
         Net::Two(n) => check(args, n, (&x, &labels))?,
         Net::Deep(n) | Net::Conv(n) => check(args, n, (&x, &labels))?,
@@ -153,11 +172,6 @@ pub fn run(args: &Args) -> Result<()> {
         });
         outln!("{v}");
     } else {
-        outln!(
-            "Gradient check: {}, seed {} on {source}",
-            net.describe(&spec),
-            args.seed
-        );
         outln!("{report}");
         if let Some(line) = sampled {
             outln!("{line}");
@@ -196,13 +210,23 @@ fn check<M: Backprop + Send + Sync>(
         ModelName::Conv => CONV_ELEMENTS,
         ModelName::Dense => usize::MAX,
     });
-    Ok(Some(gradient_check_sampled(
-        net,
-        x,
-        &labels.into(),
-        per_tensor,
-        args.seed,
-    )?))
+    // Ctrl-C stops a long check after the elements under way (nothing is
+    // written, so there is nothing to save); a second one ends it at once.
+    let stop = StopRequest::catch()?;
+    let progress = CheckProgress::new(&stop);
+    let report = gradient_check_watched(net, x, &labels.into(), per_tensor, args.seed, &progress);
+    progress.finish();
+    match (report, stop.received()) {
+        (Err(KobaiError::Stopped { done, total, .. }), Some(signal)) => Err(Stopped {
+            signal,
+            message: format!(
+                "Stopped by {} after comparing {done} of {total} elements; nothing was written",
+                signal.name()
+            ),
+        }
+        .into()),
+        (report, _) => Ok(Some(report?)),
+    }
 }
 
 /// For every parameter, the largest difference between backprop and the
@@ -227,6 +251,12 @@ fn every_element<M: Backprop + StagedModel>(
         })
         .collect())
 }
+
+/// The most values in a synthetic batch (`--batch` × features).
+const MAX_BATCH_VALUES: usize = 1 << 26;
+
+/// The most `--directions`: more cannot make the check surer.
+const MAX_DIRECTIONS: usize = 1000;
 
 /// `--model conv`'s default sample per tensor: the book's SimpleConvNet has
 /// 432 000 weights in one tensor, 8 loss evaluations each.
@@ -262,6 +292,14 @@ fn validate(args: &Args) -> Result<()> {
         args.directions != Some(0),
         "--directions must be at least 1, got 0"
     );
+    if let Some(k) = args.directions {
+        ensure!(
+            k <= MAX_DIRECTIONS,
+            "--directions {k} is over the limit of {MAX_DIRECTIONS}: each direction costs a \
+             numerical derivative, and {MAX_DIRECTIONS} already miss a wrong gradient with \
+             probability at most 2^-{MAX_DIRECTIONS}"
+        );
+    }
     ensure!(
         args.elements != Some(0),
         "--elements must be at least 1, got 0"
@@ -310,7 +348,7 @@ fn data_batch(
     args: &Args,
     dir: &std::path::Path,
 ) -> Result<(Array2<f64>, Array1<usize>, Option<ImageShape>)> {
-    let (train, _) = load_mnist_dir(dir)?;
+    let train = load_mnist_train(dir)?;
     if let Some(input) = args.input {
         ensure!(
             input == train.features(),

@@ -27,6 +27,9 @@ use crate::plot::{
 };
 use crate::progress::TrainingProgress;
 
+/// The most iterations a run may ask for (800 MB of batch losses).
+const MAX_ITERATIONS: usize = 100_000_000;
+
 /// The per-data defaults (hidden size and init std go to [`NetworkArgs::spec`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 struct DataDefaults {
@@ -252,14 +255,20 @@ pub fn run(args: &Args) -> Result<()> {
         args.seed,
         args.compute.compute(),
     )?;
-    if !args.no_plots {
-        ensure_out_dir(&args.out)?;
-    }
     let filters_before = first_filters(&net);
     let mut trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
     trainer.sampling = settings.sampling;
     let per_epoch = trainer.iterations_per_epoch(train.len());
     let iterations = trainer.iterations(train.len());
+    ensure!(
+        iterations <= MAX_ITERATIONS,
+        "{iterations} iterations are over the limit of {MAX_ITERATIONS}: every batch's loss is \
+         kept for the learning curve and the checkpoints (8 bytes each), and that many steps \
+         would take days"
+    );
+    if !args.no_plots {
+        ensure_out_dir(&args.out)?;
+    }
     let run = Run {
         source: &source,
         train: &train,

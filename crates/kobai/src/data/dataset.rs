@@ -664,13 +664,52 @@ pub const MNIST_FILES: [&str; 4] = [
 /// ```
 pub fn load_mnist_dir(dir: &Path) -> Result<(Dataset, Dataset)> {
     let [train_x, train_t, test_x, test_t] = MNIST_FILES;
-    let train = Dataset::from_idx(&find(dir, train_x)?, &find(dir, train_t)?, MNIST_CLASSES)?;
-    let test = Dataset::from_idx(&find(dir, test_x)?, &find(dir, test_t)?, MNIST_CLASSES)?;
+    let all = "the four MNIST files";
+    let train = Dataset::from_idx(
+        &find(dir, train_x, all)?,
+        &find(dir, train_t, all)?,
+        MNIST_CLASSES,
+    )?;
+    let test = Dataset::from_idx(
+        &find(dir, test_x, all)?,
+        &find(dir, test_t, all)?,
+        MNIST_CLASSES,
+    )?;
     Ok((train, test))
 }
 
-/// `dir/name` if it is a file, else `dir/name.gz`, else an error naming both.
-fn find(dir: &Path, name: &str) -> Result<PathBuf> {
+/// [`load_mnist_dir`]'s training set alone: only `train-images-idx3-ubyte`
+/// and `train-labels-idx1-ubyte` (raw or `.gz`) need be in `dir`.
+///
+/// # Errors
+/// As [`load_mnist_dir`], for the two training files.
+///
+/// ```
+/// use kobai::data::{load_mnist_train, write_idx_u8};
+///
+/// let dir = std::env::temp_dir().join("kobai-doc-load-mnist-train");
+/// std::fs::create_dir_all(&dir)?;
+/// write_idx_u8(&dir.join("train-images-idx3-ubyte"), &[3, 2, 2], &[255; 12])?;
+/// let err = load_mnist_train(&dir).unwrap_err();
+/// assert!(err.to_string().contains("train-labels-idx1-ubyte"));
+/// write_idx_u8(&dir.join("train-labels-idx1-ubyte"), &[3], &[0, 5, 9])?;
+/// assert_eq!(load_mnist_train(&dir)?.len(), 3);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load_mnist_train(dir: &Path) -> Result<Dataset> {
+    let [train_x, train_t, _, _] = MNIST_FILES;
+    let both = "train-images-idx3-ubyte and train-labels-idx1-ubyte";
+    Dataset::from_idx(
+        &find(dir, train_x, both)?,
+        &find(dir, train_t, both)?,
+        MNIST_CLASSES,
+    )
+}
+
+/// `dir/name` if it is a file, else `dir/name.gz`, else an error naming
+/// both and the `expected` files.
+fn find(dir: &Path, name: &str, expected: &str) -> Result<PathBuf> {
     let raw = dir.join(name);
     if raw.is_file() {
         return Ok(raw);
@@ -682,7 +721,7 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf> {
     Err(KobaiError::Io {
         path: raw.display().to_string(),
         message: format!(
-            "no such file, nor {name}.gz beside it; expected the four MNIST files (raw or .gz) in {}",
+            "no such file, nor {name}.gz beside it; expected {expected} (raw or .gz) in {}",
             dir.display()
         ),
     })

@@ -68,6 +68,8 @@ mod spiral;
 pub use batches::{Batches, Sampling, permutation};
 #[cfg(feature = "npz")]
 pub(crate) use batches_state::BatchesState;
-pub use dataset::{Dataset, ImageShape, MNIST_CLASSES, MNIST_FILES, load_mnist_dir};
+pub use dataset::{
+    Dataset, ImageShape, MNIST_CLASSES, MNIST_FILES, load_mnist_dir, load_mnist_train,
+};
 pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, read_idx_u8_from_bytes, write_idx_u8};
 pub use spiral::{SPIRAL_CLASSES, SPIRAL_NOISE, spiral, spiral_points};

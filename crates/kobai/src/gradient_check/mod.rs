@@ -50,9 +50,12 @@ pub use compare::{Tolerance, compare_gradients};
 pub use projection::{Located, Projection, ProjectionCheck, gradient_check_fast, projection_check};
 pub use report::{Criterion, GradientCheck, TensorCheck};
 
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use ndarray::{ArrayD, ArrayRef2};
 
-use crate::error::Result;
+use crate::error::{KobaiError, Result};
 use crate::functions::Targets;
 use crate::model::{Backprop, Grads};
 use crate::numerical_gradient::{Derivative, FiniteDiff, Step, model_partial_estimate, unravel};
@@ -124,6 +127,66 @@ pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
     per_tensor: usize,
     seed: u64,
 ) -> Result<GradientCheck> {
+    gradient_check_watched(model, x, t, per_tensor, seed, &())
+}
+
+/// Watches a long [`gradient_check_watched`]: told how many elements there
+/// are, then of each element compared (from whichever thread compared it),
+/// and can stop the check. Every method has a default that does nothing.
+pub trait CheckWatch: Sync {
+    /// Once, before the first element: the number of elements to compare.
+    fn on_start(&self, elements: usize) {
+        let _ = elements;
+    }
+
+    /// After each element; `ControlFlow::Break(())` stops the check.
+    fn on_element(&self) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// A watch that does nothing.
+impl CheckWatch for () {}
+
+/// [`gradient_check_sampled`], telling `watch` of its progress; `watch` can
+/// stop it (Ctrl-C on a check of a large network).
+///
+/// # Errors
+/// As [`gradient_check_sampled`]; [`KobaiError::Stopped`] if `watch` stopped it.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use kobai::gradient_check::{CheckWatch, gradient_check_watched};
+/// use kobai::{KobaiError, TwoLayerNet};
+/// use ndarray::array;
+///
+/// /// Counts the elements, and stops after `.1`.
+/// struct StopAfter(AtomicUsize, usize);
+/// impl CheckWatch for StopAfter {
+///     fn on_element(&self) -> ControlFlow<()> {
+///         let done = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+///         if done >= self.1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+///     }
+/// }
+///
+/// let net = TwoLayerNet::new(3, 5, 2, 0.5, 3)?;
+/// let x = array![[0.1, 0.9, 0.4]];
+/// let all = StopAfter(AtomicUsize::new(0), usize::MAX);
+/// assert!(gradient_check_watched(&net, &x, &(&[1usize]).into(), usize::MAX, 0, &all)?.passed());
+/// assert_eq!(all.0.into_inner(), 3 * 5 + 5 + 5 * 2 + 2);
+/// let err = gradient_check_watched(&net, &x, &(&[1usize]).into(), usize::MAX, 0, &StopAfter(AtomicUsize::new(0), 4));
+/// assert!(matches!(err, Err(KobaiError::Stopped { total: 32, .. })));
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn gradient_check_watched<M: Backprop + Send + Sync>(
+    model: &M,
+    x: &ArrayRef2<f64>,
+    t: &Targets<'_>,
+    per_tensor: usize,
+    seed: u64,
+    watch: &dyn CheckWatch,
+) -> Result<GradientCheck> {
     if per_tensor == 0 {
         return Err(crate::KobaiError::Hyperparameter {
             name: "elements per tensor",
@@ -135,6 +198,17 @@ pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
     let first = FiniteDiff::accurate().step(Step::Fixed(CHECK_STEP));
     let again = FiniteDiff::accurate().step(Step::Fixed(RECHECK_STEP));
     let names: Vec<String> = model.params().into_iter().map(|(name, _)| name).collect();
+    let total = names
+        .iter()
+        .filter_map(|name| analytic.get(name))
+        .map(|a| a.len().min(per_tensor))
+        .sum();
+    watch.on_start(total);
+    let progress = Progress {
+        watch,
+        done: AtomicUsize::new(0),
+        total,
+    };
     let mut tensors = Vec::with_capacity(names.len());
     for (k, name) in names.into_iter().enumerate() {
         let Some(a) = analytic.get(&name) else {
@@ -148,6 +222,7 @@ pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
             (a, elements.as_deref()),
             (x, t),
             (&first, &again),
+            &progress,
         )?;
         let allowed = |i: usize, av: f64, _: f64| {
             error.as_slice().map_or(f64::NAN, |e| e[i])
@@ -181,6 +256,32 @@ pub fn gradient_check_sampled<M: Backprop + Send + Sync>(
     })
 }
 
+/// A check's [`CheckWatch`] and its count of elements compared.
+struct Progress<'a> {
+    watch: &'a dyn CheckWatch,
+    done: AtomicUsize,
+    total: usize,
+}
+
+impl Progress<'_> {
+    /// Counts one element compared; an error if the watch says stop.
+    fn element_done(&self) -> Result<()> {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        match self.watch.on_element() {
+            ControlFlow::Continue(()) => Ok(()),
+            ControlFlow::Break(()) => Err(self.stopped(done)),
+        }
+    }
+
+    fn stopped(&self, done: usize) -> KobaiError {
+        KobaiError::Stopped {
+            what: "gradient check".into(),
+            done,
+            total: self.total,
+        }
+    }
+}
+
 /// The flat indices of the elements to check of a tensor of `len`
 /// elements: `None` for all of them, else `per_tensor` distinct ones drawn
 /// from a generator seeded by `seed` and the tensor's position `k`, sorted.
@@ -206,6 +307,7 @@ fn element_derivatives<M: Backprop + Send + Sync>(
     (a, elements): (&ArrayD<f64>, Option<&[usize]>),
     (x, t): (&ArrayRef2<f64>, &Targets<'_>),
     (first, again): (&FiniteDiff, &FiniteDiff),
+    progress: &Progress<'_>,
 ) -> Result<(ArrayD<f64>, ArrayD<f64>, usize, usize)> {
     let all: Vec<usize>;
     let elements = match elements {
@@ -220,7 +322,7 @@ fn element_derivatives<M: Backprop + Send + Sync>(
     } else {
         vec![elements.len()]
     };
-    let one = |probe: &mut M, i: usize| -> Result<(Derivative, bool)> {
+    let compare = |probe: &mut M, i: usize| -> Result<(Derivative, bool)> {
         let index = unravel(i, a.shape());
         let d = model_partial_estimate(probe, (k, name), &index, (x, t, 0.0), first)?;
         if d.status.is_trusted() {
@@ -229,6 +331,18 @@ fn element_derivatives<M: Backprop + Send + Sync>(
         let small = model_partial_estimate(probe, (k, name), &index, (x, t, 0.0), again)?;
         let better = small.status.is_trusted() || small.error < d.error;
         Ok((if better { small } else { d }, true))
+    };
+    // Once one element is told to stop, the others return at once.
+    let stopping = std::sync::atomic::AtomicBool::new(false);
+    let one = |probe: &mut M, i: usize| -> Result<(Derivative, bool)> {
+        if stopping.load(Ordering::Relaxed) {
+            return Err(progress.stopped(progress.done.load(Ordering::Relaxed)));
+        }
+        let result = compare(probe, i)?;
+        progress
+            .element_done()
+            .inspect_err(|_| stopping.store(true, Ordering::Relaxed))?;
+        Ok(result)
     };
     #[cfg(feature = "parallel")]
     let results: Vec<Result<(Derivative, bool)>> = {
@@ -288,8 +402,19 @@ pub fn estimated_gradient<M: Backprop + Send + Sync>(
         .map(|(name, p)| (name, ArrayD::zeros(p.raw_dim())))
         .collect();
     for (k, (name, shape_of)) in params.iter().enumerate() {
-        let (n, e, _, _) =
-            element_derivatives(model, (k, name), (shape_of, None), (x, t), (&first, &again))?;
+        let progress = Progress {
+            watch: &(),
+            done: AtomicUsize::new(0),
+            total: shape_of.len(),
+        };
+        let (n, e, _, _) = element_derivatives(
+            model,
+            (k, name),
+            (shape_of, None),
+            (x, t),
+            (&first, &again),
+            &progress,
+        )?;
         values.push(name.as_str(), n);
         errors.push(name.as_str(), e);
     }

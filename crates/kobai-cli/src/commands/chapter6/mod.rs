@@ -137,6 +137,9 @@ pub struct Args {
     json: bool,
 }
 
+/// The most `--iters`: 500 times the book's 2000.
+const MAX_ITERS: usize = 1_000_000;
+
 /// The book's number of init scales in batch_norm_test.py.
 const BOOK_SCALES: usize = 16;
 /// The size of one panel of a many-panel figure, in pixels.
@@ -150,6 +153,14 @@ const COMPARE_ITERATIONS: usize = 2000;
 
 /// Checks the options, loads the data, runs the experiment, draws, prints.
 pub fn run(args: &Args) -> Result<()> {
+    if let Some(n) = args.iters
+        && n > MAX_ITERS
+    {
+        bail!(
+            "--iters {n} is over the limit of {MAX_ITERS}: an experiment trains up to 32 \
+             networks, each keeping every batch's loss for its curve"
+        );
+    }
     if args.iters == Some(0) {
         bail!("--iters must be at least 1, got 0");
     }
