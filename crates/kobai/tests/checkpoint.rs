@@ -3,15 +3,15 @@
 
 #![cfg(feature = "npz")]
 
-mod checkpoint_support;
+mod support;
 
 use std::path::Path;
 
-use checkpoint_support::*;
 use kobai::data::{Dataset, Sampling};
 use kobai::train::{Checkpoint, Checkpoints, History};
 use kobai::{AdaGrad, Adam, Momentum, Optimizer, RmsProp, Sgd};
 use kobai::{Result, TwoLayerNet};
+use support::*;
 
 type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 

@@ -3,15 +3,15 @@
 
 #![cfg(feature = "npz")]
 
-mod checkpoint_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 
-use checkpoint_support::*;
 use kobai::data::{Dataset, Sampling, spiral};
 use kobai::model::save_npz;
 use kobai::train::{Checkpoint, Checkpoints, Length, Trainer};
 use kobai::{Adam, KobaiError, Optimizer, Result, Sgd, TwoLayerNet};
+use support::*;
 
 /// Whether two checkpoints hold the same run (wherever they were read from).
 fn same_contents(a: &Checkpoint, b: &Checkpoint) -> bool {

@@ -9,6 +9,10 @@ use kobai::data::{
     write_idx_u8,
 };
 
+mod support;
+#[cfg(feature = "npz")]
+use support::crc32;
+
 /// A fresh folder under the system temp dir, removed when dropped.
 struct TempDir(PathBuf);
 
@@ -608,23 +612,6 @@ fn npz_bytes(net: &kobai::TwoLayerNet, dir: &TempDir) -> Vec<u8> {
     let path = dir.0.join("net.npz");
     kobai::model::save_npz(net, &path).expect("save");
     std::fs::read(&path).expect("read back")
-}
-
-/// CRC-32 (IEEE), as a zip archive stores it for each member.
-#[cfg(feature = "npz")]
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// Replaces `from` by `to` in the first `.npy` member of the archive `bytes`,

@@ -2,36 +2,11 @@
 //! the book's layers, the numerical gradient, and bad input.
 
 use kobai::nets::{Activation, Compute};
-use kobai::{Backprop, Grads, KobaiError, Targets, TwoLayerNet, gradient_check_fast};
+use kobai::{Backprop, KobaiError, Targets, TwoLayerNet, gradient_check_fast};
 use ndarray::{Array2, array};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Uniform};
 
-/// `rows` MNIST-like rows: about half the pixels 0, the rest in (0, 1].
-fn images(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let uniform = Uniform::new(0.0, 1.0).expect("valid range");
-    Array2::from_shape_fn((rows, cols), |_| {
-        let v: f64 = uniform.sample(&mut rng);
-        if v < 0.5 { 0.0 } else { v }
-    })
-}
-
-/// The largest |a − b| over all tensors, relative to the largest |a|.
-fn relative_difference(a: &Grads, b: &Grads) -> f64 {
-    let mut diff = 0.0f64;
-    let mut scale = 0.0f64;
-    for ((name_a, ga), (name_b, gb)) in a.iter().zip(b.iter()) {
-        assert_eq!(name_a, name_b);
-        assert_eq!(ga.shape(), gb.shape(), "{name_a}");
-        for (x, y) in ga.iter().zip(gb) {
-            diff = diff.max((x - y).abs());
-            scale = scale.max(x.abs());
-        }
-    }
-    diff / scale
-}
+mod support;
+use support::{images, relative_difference};
 
 fn compare(net: &TwoLayerNet, x: &Array2<f64>, t: &Targets<'_>) {
     let (loss, book) = net.gradient(x, t).expect("valid input");

@@ -5,15 +5,15 @@
 
 #![cfg(feature = "npz")]
 
-mod checkpoint_support;
+mod support;
 
-use checkpoint_support::*;
 use kobai::data::Sampling;
 use kobai::model::{load_npz, read_architecture, save_npz};
 use kobai::nets::{Activation, MultiLayerNet, Network};
 use kobai::train::{Checkpoint, Checkpoints};
 use kobai::{AdaGrad, Adam, KobaiError, Momentum, Nesterov, Optimizer, Params, RmsProp, Sgd};
 use kobai::{Result, Trainer};
+use support::*;
 
 type MakeOptimizer = fn() -> Box<dyn Optimizer>;
 

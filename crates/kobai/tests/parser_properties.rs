@@ -11,6 +11,8 @@ use kobai::{Formula, KobaiError};
 use ndarray::Array1;
 use proptest::prelude::*;
 
+mod support;
+
 /// A fresh folder under the system temp dir, removed when dropped; unique
 /// within the process, so parallel tests never share one.
 struct TempDir(std::path::PathBuf);
@@ -224,6 +226,7 @@ mod npz {
     use kobai::{Params, TwoLayerNet};
 
     use super::*;
+    use crate::support::crc32;
 
     /// A 4-3-2 net and its archive, made once.
     fn saved() -> &'static (TwoLayerNet, Vec<u8>) {
@@ -257,22 +260,6 @@ mod npz {
                 Ok(None)
             }
         }
-    }
-
-    /// CRC-32 (IEEE), as zip stores it.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xedb8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
     }
 
     /// The archive with W1's `.npy` header saying `shape` instead of `(4, 3)`,

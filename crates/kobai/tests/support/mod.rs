@@ -1,4 +1,6 @@
-//! What the checkpoint tests share: a small run, and bits to compare.
+//! What the library's integration tests share, in one place: a small
+//! checkpointed run and bits to compare, sparse images like MNIST's, the
+//! largest relative difference of two gradients, zip's CRC-32.
 
 #![allow(dead_code)] // each test crate uses its own part
 
@@ -75,4 +77,41 @@ impl Observer for Interrupt {
         }
         ControlFlow::Break(())
     }
+}
+
+/// `rows` × `cols` values, half of them 0 and the rest uniform in [0.5, 1):
+/// sparse like MNIST pixels, seeded.
+pub fn images(rows: usize, cols: usize, seed: u64) -> ndarray::Array2<f64> {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Uniform};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let uniform = Uniform::new(0.0, 1.0).expect("valid range");
+    ndarray::Array2::from_shape_fn((rows, cols), |_| {
+        let v: f64 = uniform.sample(&mut rng);
+        if v < 0.5 { 0.0 } else { v }
+    })
+}
+
+/// The largest |a − b| over all parameters, relative to the largest |a|;
+/// the two must name the same tensors of the same shapes, in order.
+pub fn relative_difference(a: &kobai::Grads, b: &kobai::Grads) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let mut diff = 0.0f64;
+    let mut scale = 0.0f64;
+    for ((name_a, ga), (name_b, gb)) in a.iter().zip(b.iter()) {
+        assert_eq!(name_a, name_b);
+        assert_eq!(ga.shape(), gb.shape(), "{name_a}");
+        for (x, y) in ga.iter().zip(gb) {
+            diff = diff.max((x - y).abs());
+            scale = scale.max(x.abs());
+        }
+    }
+    diff / scale.max(f64::MIN_POSITIVE)
+}
+
+/// CRC-32 (IEEE), as a zip archive stores it for each member.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(bytes);
+    crc.sum()
 }
