@@ -4,13 +4,24 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
-/// A fresh, empty folder under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-stdout-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
+mod common;
+use common::scratch;
+
+/// A weights file for `kobai evaluate`, made once (its absolute path).
+fn weights() -> &'static str {
+    static WEIGHTS: OnceLock<String> = OnceLock::new();
+    WEIGHTS.get_or_init(|| {
+        let path: PathBuf = scratch("weights").join("w.npz");
+        let out = Command::new(env!("CARGO_BIN_EXE_kobai"))
+            .args(["train", "--epochs", "1", "--no-plots", "--save"])
+            .arg(&path)
+            .output()
+            .expect("the kobai binary runs");
+        assert!(out.status.success());
+        path.display().to_string()
+    })
 }
 
 /// Commands that print, each run in its own folder (pictures go there).
@@ -24,6 +35,9 @@ fn commands() -> Vec<Vec<&'static str>> {
             }
             all.push(args);
         };
+        with(&["evaluate", "--weights", weights()]);
+        with(&["chapter6", "activations"]);
+        with(&["chapter6", "optimizers", "--iters", "2"]);
         with(&["notebook", "--no-plots"]);
         with(&["train", "--epochs", "2", "--no-plots"]);
         with(&["check", "--input", "4", "--hidden", "3", "--output", "2"]);
