@@ -143,19 +143,45 @@ const MAX_PARAMETERS: usize = 1 << 28;
 
 /// `--hidden 100,100,100` as sizes, every one checked.
 fn parse_hidden(text: &str) -> Result<Vec<usize>> {
-    text.split(',')
+    let shown = shortened(text);
+    let sizes = text
+        .split(',')
         .map(|part| {
             let part = part.trim();
             match part.parse::<usize>() {
-                Ok(0) => bail!("--hidden must be at least 1, got 0 (in {text:?})"),
+                Ok(0) => bail!("--hidden must be at least 1, got 0 (in {shown})"),
                 Ok(n) => Ok(n),
                 Err(_) if part.is_empty() => {
-                    bail!("--hidden {text:?} holds an empty size; expected sizes like 100,100,100")
+                    bail!("--hidden {shown} holds an empty size; expected sizes like 100,100,100")
                 }
-                Err(_) => bail!("--hidden {text:?}: {part:?} is not a layer size"),
+                Err(_) => bail!("--hidden {shown}: {} is not a layer size", shortened(part)),
             }
         })
-        .collect()
+        .collect::<Result<Vec<usize>>>()?;
+    ensure!(
+        sizes.len() <= MAX_HIDDEN_LAYERS,
+        "--hidden lists {} layers, over the limit of {MAX_HIDDEN_LAYERS}: deeper plain networks \
+         do not train (the book's deepest has 6)",
+        sizes.len()
+    );
+    Ok(sizes)
+}
+
+/// The most hidden layers `--hidden` may list.
+const MAX_HIDDEN_LAYERS: usize = 64;
+
+/// `text` quoted for a message: whole if short, else the start and the end
+/// of its quoted form around an ellipsis, so that a 100 kB argument is not
+/// echoed back.
+fn shortened(text: &str) -> String {
+    const KEEP: usize = 24;
+    let quoted: Vec<char> = format!("{text:?}").chars().collect();
+    if quoted.len() <= 2 * KEEP + 3 {
+        return quoted.into_iter().collect();
+    }
+    let head: String = quoted[..KEEP].iter().collect();
+    let tail: String = quoted[quoted.len() - KEEP..].iter().collect();
+    format!("{head}…{tail} ({} characters)", text.chars().count())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -609,6 +635,35 @@ mod tests {
         assert!(message("0").contains("--hidden must be at least 1, got 0"));
         assert!(message("1e3").contains("is not a layer size"));
         assert!(message("18446744073709551616").contains("is not a layer size"));
+    }
+
+    #[test]
+    fn long_lists_are_refused_and_quoted_short() {
+        let deep = vec!["10"; 65].join(",");
+        assert!(message(&deep).contains("lists 65 layers, over the limit of 64"));
+        assert_eq!(message(&vec!["10"; 64].join(",")).matches("10").count(), 64);
+        let junk = format!("100,{}", "x".repeat(100_000));
+        let err = message(&junk);
+        assert!(err.len() < 200, "{err}");
+        assert!(err.contains("(100004 characters)"), "{err}");
+    }
+
+    proptest::proptest! {
+        /// Any text gives sizes or one short line, never a panic.
+        #[test]
+        fn any_text_is_parsed_or_refused_in_one_short_line(text in "\\PC{0,300}") {
+            if let Err(e) = parse_hidden(&text) {
+                let e = e.to_string();
+                proptest::prop_assert!(!e.contains('\n') && e.chars().count() < 240, "{}", e);
+            }
+        }
+
+        /// Sizes written as a list read back as the same sizes.
+        #[test]
+        fn lists_of_sizes_read_back(sizes in proptest::collection::vec(1usize..100_000, 1..=64)) {
+            let text = sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+            proptest::prop_assert_eq!(parse_hidden(&text).ok(), Some(sizes));
+        }
     }
 
     #[test]
