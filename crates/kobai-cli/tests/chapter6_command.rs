@@ -1,31 +1,12 @@
 //! `kobai chapter6 EXPERIMENT`, run as a user runs it: the real binary on the
 //! built-in spiral, with few iterations so that the whole file takes seconds.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::kobai_in;
-
-/// A fresh, empty folder under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("kobai-chapter6-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", stderr(out));
-    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
-}
+use common::{json, kobai_in, scratch, stderr};
 
 /// `kobai chapter6 EXPERIMENT --json --out pictures` plus `extra`, in `dir`.
 fn run_json(dir: &Path, experiment: &str, extra: &[&str]) -> Value {

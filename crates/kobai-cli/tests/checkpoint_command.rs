@@ -2,57 +2,15 @@
 //! killed with SIGKILL mid-way and resumed ends with the very weights of a run
 //! that was never interrupted.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kobai::model::{load_npz, read_architecture};
-use kobai::nets::Network;
 use kobai::train::Checkpoint;
-use kobai::{Params, TwoLayerNet};
 use serde_json::Value;
 
 mod common;
-use common::kobai_in;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-ckpt-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", stderr(out));
-    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
-}
-
-/// The bits of every weight in a file written by `--save` (the spiral's 2-100-3 net).
-fn weight_bits(path: &Path) -> Vec<Vec<u64>> {
-    fn bits(model: &impl Params) -> Vec<Vec<u64>> {
-        let mut all = model.params();
-        all.extend(model.buffers());
-        all.iter()
-            .map(|(_, p)| p.iter().map(|v| v.to_bits()).collect())
-            .collect()
-    }
-    let text = read_architecture(path)
-        .expect("a weights file")
-        .expect("with its architecture");
-    if text.starts_with("two_layer_net(") {
-        let mut net = TwoLayerNet::from_architecture(&text).expect("valid");
-        load_npz(&mut net, path).expect("a weights file");
-        bits(&net)
-    } else {
-        let mut net = Network::from_architecture(&text).expect("valid");
-        load_npz(&mut net, path).expect("a weights file");
-        bits(&net)
-    }
-}
+use common::{json, kobai_in, scratch, stderr, weight_bits};
 
 /// What two runs must agree on: the history, not the time or the files.
 fn numbers(mut v: Value) -> Value {

@@ -2,34 +2,13 @@
 //! chapter 7), run as a user runs them, on small image folders written here:
 //! 8×8 single-channel images and 6×6 three-channel ones, never 28×28.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
-use common::{kobai_in, write_idx};
-
-/// A fresh, empty folder under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-conv-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", stderr(out));
-    serde_json::from_str(&stdout(out)).expect("one JSON object on stdout")
-}
+use common::{json, kobai_in, scratch, stderr, write_idx};
 
 /// Asserts a one-line error on stderr that contains `needle`, no panic.
 fn one_line_error(out: &Output, needle: &str) {

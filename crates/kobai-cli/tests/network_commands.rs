@@ -2,32 +2,8 @@
 //! with `--hidden 100,100,100` and the chapter-6 options, `kobai evaluate`,
 //! and what bad options get.
 
-use std::path::PathBuf;
-
-use serde_json::Value;
-
 mod common;
-use common::{kobai, kobai_in};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-network-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
-
-fn json(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{json, kobai, kobai_in, scratch, stderr};
 
 /// Exit 1, one `error:` line containing `needle`, nothing on stdout.
 fn refused(out: &std::process::Output, needle: &str, case: &str) {

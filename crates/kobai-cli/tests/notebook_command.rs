@@ -1,25 +1,9 @@
 //! `kobai notebook`, run as a user runs it: the real binary, its output, its files.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 mod common;
-use common::kobai;
-
-/// A fresh, empty folder under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-cli-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{kobai, scratch, stderr, stdout};
 
 #[test]
 fn prints_every_cell_as_numpy_does_and_draws_four_pictures() {
@@ -116,7 +100,7 @@ fn unknown_arguments_are_one_line_errors() {
 
 #[test]
 fn no_plots_writes_nothing() {
-    let dir = scratch("noplots");
+    let dir = scratch("noplots").join("out");
     let out = kobai(&[
         "notebook",
         "--no-plots",
@@ -124,5 +108,5 @@ fn no_plots_writes_nothing() {
         dir.to_str().expect("utf-8 path"),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!dir.exists());
+    assert!(!dir.exists(), "the output folder is not even made");
 }

@@ -1,34 +1,12 @@
 //! `kobai train` and `kobai check`, run as a user runs them: the real binary,
 //! its output, its exit code, its files.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::kobai_in;
-
-/// A fresh, empty folder under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-train-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch folder");
-    dir
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn json(out: &Output) -> Value {
-    assert!(out.status.success(), "failed: {}", stderr(out));
-    serde_json::from_str(&stdout(out)).expect("one JSON object on stdout")
-}
+use common::{json, kobai_in, scratch, stderr, stdout};
 
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

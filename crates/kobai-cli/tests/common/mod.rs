@@ -75,3 +75,9 @@ pub fn weight_bits(path: &Path) -> Vec<Vec<u64>> {
         bits(&net)
     }
 }
+
+/// The one JSON object a successful run printed.
+pub fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "failed: {}", stderr(out));
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
