@@ -14,6 +14,7 @@ mod output_paths;
 mod plot;
 mod point;
 mod progress;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -49,14 +50,13 @@ enum Command {
     Optimizers(commands::optimizers::Args),
     /// The book's chapter-6 experiments, one command each, with pictures: optimizers, weight-init, activations, batchnorm, overfit, dropout.
     Chapter6(commands::chapter6::Args),
+    /// The playground: a local web page to type a formula, click a start and watch optimizers descend.
+    Serve(commands::serve::Args),
 }
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => return commands::report_usage_error(err),
-    };
-    let result = match cli.command {
+/// Runs one command.
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Notebook(args) => commands::notebook::run(&args),
         Command::Train(args) => commands::train::run(&args),
         Command::Check(args) => commands::check::run(&args),
@@ -66,7 +66,25 @@ fn main() -> ExitCode {
         Command::Descend(args) => commands::descend::run(&args),
         Command::Optimizers(args) => commands::optimizers::run(&args),
         Command::Chapter6(args) => commands::chapter6::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
+    }
+}
+
+/// Runs `kobai ARGS` in this process (the playground's API does): its
+/// error, if any, as the one line the command line would print after
+/// `error: `.
+fn run_args(args: &[String]) -> Result<(), String> {
+    let cli = Cli::try_parse_from(std::iter::once("kobai").chain(args.iter().map(String::as_str)))
+        .map_err(|e| commands::usage_error_line(&e))?;
+    run(cli.command).map_err(|e| format!("{e:#}"))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return commands::report_usage_error(err),
     };
+    let result = run(cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of a pipe has gone (`kobai train | head`): nothing to say.

@@ -19,11 +19,37 @@ impl fmt::Display for StdoutError {
 
 impl std::error::Error for StdoutError {}
 
-/// Writes `text` to standard output and flushes it.
+thread_local! {
+    /// Where this thread's output goes instead of stdout, while [`capture`] runs.
+    static CAPTURED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` with everything it prints through [`outln!`] and [`out!`] on
+/// this thread kept in a string instead of going to stdout: the playground
+/// server answers with exactly what a command prints.
+pub fn capture<T>(work: impl FnOnce() -> T) -> (T, String) {
+    let outer = CAPTURED.with(|c| c.borrow_mut().replace(String::new()));
+    let result = work();
+    let text = CAPTURED.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    (result, text.unwrap_or_default())
+}
+
+/// Writes `text` to standard output and flushes it (or keeps it, inside
+/// [`capture`]).
 ///
 /// # Errors
 /// [`StdoutError`] when the write or the flush fails.
 pub fn write_stdout(text: &str) -> Result<(), StdoutError> {
+    let kept = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+        Some(buffer) => {
+            buffer.push_str(text);
+            true
+        }
+        None => false,
+    });
+    if kept {
+        return Ok(());
+    }
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -57,6 +83,22 @@ macro_rules! out {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn captured_output_is_kept_not_printed() {
+        let (result, text) = capture(|| -> anyhow::Result<u8> {
+            outln!("one {}", 1);
+            out!("two");
+            Ok(7)
+        });
+        assert_eq!((result.ok(), text.as_str()), (Some(7), "one 1\ntwo"));
+        let (_, outer) = capture(|| {
+            let (_, inner) = capture(|| write_stdout("inner"));
+            let _ = write_stdout("outer");
+            assert_eq!(inner, "inner");
+        });
+        assert_eq!(outer, "outer");
+    }
 
     #[test]
     fn a_broken_pipe_is_told_apart_from_other_failures() {

@@ -7,7 +7,7 @@ use anyhow::{Result, ensure};
 use kobai::numpy_style::{numpy_str, py_float_repr};
 use kobai::{Formula, minimize};
 use ndarray::Array1;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::optimizer_choice::OptimizerName;
 use crate::output_paths::ensure_out_dir;
@@ -34,7 +34,9 @@ pub struct Args {
     /// Draw the path over contour lines into DIR as descent.png and descent.svg (2-variable formulas).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Print the result as one JSON object.
+    /// Print the result as one JSON object: the end point and its value, and
+    /// the path (at most 1001 evenly spaced steps, the first and last among
+    /// them), each with step, x, value and gradient_norm (of the exact gradient).
     #[arg(long)]
     json: bool,
 }
@@ -74,7 +76,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.json {
         let files: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
         let out = json!({ "formula": formula.source(), "optimizer": args.optimizer.label(), "lr": args.lr,
-            "steps": args.steps, "from": start.to_vec(), "x": last.to_vec(), "value": value, "pictures": files });
+            "steps": args.steps, "from": start.to_vec(), "x": last.to_vec(), "value": value, "pictures": files,
+            "path": path_json(&formula, &path)? });
         outln!("{out}");
     } else {
         outln!(
@@ -91,6 +94,38 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The most points of the path in the JSON: evenly spaced steps, the first
+/// and the last always among them.
+const JSON_PATH_POINTS: usize = 1001;
+
+/// The path (the start, then each step's point) as JSON, thinned to at most
+/// [`JSON_PATH_POINTS`] points: for each, the step, the point, f there and
+/// the length of its exact gradient.
+fn path_json(formula: &Formula, path: &[Array1<f64>]) -> Result<Value> {
+    let points = path;
+    let last = points.len().saturating_sub(1);
+    let every = last.div_ceil(JSON_PATH_POINTS - 1).max(1);
+    let steps = (0..last).step_by(every).chain(std::iter::once(last));
+    steps
+        .map(|step| {
+            let x = &points[step];
+            let norm = formula
+                .gradient(x)?
+                .iter()
+                .map(|g| g * g)
+                .sum::<f64>()
+                .sqrt();
+            Ok(json!({
+                "step": step,
+                "x": x.to_vec(),
+                "value": formula.evaluate(x)?,
+                "gradient_norm": norm,
+            }))
+        })
+        .collect::<Result<Vec<Value>>>()
+        .map(Value::Array)
 }
 
 /// The path over the contour lines, framed to hold the start and the origin.

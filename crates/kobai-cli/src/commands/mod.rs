@@ -13,6 +13,7 @@ pub mod notebook;
 mod notebook_pictures;
 mod optimizer_choice;
 pub mod optimizers;
+pub mod serve;
 pub mod train;
 mod train_checkpoint;
 pub(crate) mod train_data;
@@ -40,26 +41,32 @@ pub fn report_usage_error(err: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
-            let text = err.to_string();
-            let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-            let first = lines
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            // "the following required arguments were not provided:" names them on the next line.
-            let detail = match (first.ends_with(':'), lines.next()) {
-                (true, Some(next)) => format!("{first} {next}"),
-                _ => first.to_string(),
-            };
-            // An unknown value of a choice (--scheme, --optimizer) lists the valid ones.
-            let valid = match err.get(ContextKind::ValidValue) {
-                Some(ContextValue::Strings(values)) if !values.is_empty() => {
-                    format!("; expected one of {}", values.join(", "))
-                }
-                _ => String::new(),
-            };
-            eprintln!("error: {detail}{valid} (try 'kobai --help')");
+            eprintln!("error: {} (try 'kobai --help')", usage_error_line(&err));
             ExitCode::from(2)
         }
     }
+}
+
+/// A command-line syntax error in one line, without `error: `: clap's first
+/// line, the argument it names on the next, and the valid values of a choice.
+pub fn usage_error_line(err: &clap::Error) -> String {
+    let text = err.to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    // "the following required arguments were not provided:" names them on the next line.
+    let detail = match (first.ends_with(':'), lines.next()) {
+        (true, Some(next)) => format!("{first} {next}"),
+        _ => first.to_string(),
+    };
+    // An unknown value of a choice (--scheme, --optimizer) lists the valid ones.
+    let valid = match err.get(ContextKind::ValidValue) {
+        Some(ContextValue::Strings(values)) if !values.is_empty() => {
+            format!("; expected one of {}", values.join(", "))
+        }
+        _ => String::new(),
+    };
+    format!("{detail}{valid}")
 }

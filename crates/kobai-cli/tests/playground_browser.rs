@@ -1,0 +1,246 @@
+//! The playground page in a real browser: Debian's Chromium, headless, driven
+//! over the DevTools protocol against `kobai serve --port 0`. Screenshots of
+//! each state go to `target/playground/` (look at them).
+//!
+//! Without a Chromium these tests say so and pass, except under `CI=true`,
+//! where a missing browser is a lost install step and fails.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use headless_chrome::protocol::cdp::Log::LogEntryLevel;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+
+/// A running `kobai serve --port 0`, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kobai serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the URL");
+        Server {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The system's Chromium, if there is one.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("KOBAI_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| {
+            std::env::var_os("PATH")
+                .map(|p| {
+                    std::env::split_paths(&p)
+                        .map(|d| d.join(name))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .find(|p| p.is_file())
+}
+
+/// A headless browser, or `None` (with a message) where there is none and
+/// this is not CI.
+fn browser() -> Option<Browser> {
+    let Some(path) = chromium() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but no chromium: .ci/run must install it (apt-get install chromium)"
+        );
+        eprintln!("skipped: no chromium on PATH (apt-get install chromium, or set KOBAI_CHROMIUM)");
+        return None;
+    };
+    let options = LaunchOptions::default_builder()
+        .path(Some(path))
+        .sandbox(false)
+        .headless(true)
+        .window_size(Some((1200, 900)))
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .expect("launch options");
+    Some(Browser::new(options).expect("chromium starts"))
+}
+
+/// Every console error and uncaught exception of `tab`, as text.
+fn collect_errors(tab: &Tab) -> Arc<Mutex<Vec<String>>> {
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&errors);
+    tab.enable_log().expect("log domain");
+    tab.enable_runtime().expect("runtime domain");
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        let text = match event {
+            Event::LogEntryAdded(e) if e.params.entry.level == LogEntryLevel::Error => {
+                Some(e.params.entry.text.clone())
+            }
+            Event::RuntimeExceptionThrown(e) => Some(e.params.exception_details.text.clone()),
+            _ => None,
+        };
+        if let Some(text) = text {
+            sink.lock().expect("not poisoned").push(text);
+        }
+    }))
+    .expect("listener");
+    errors
+}
+
+/// The value of a JavaScript expression, as JSON.
+fn eval(tab: &Tab, expression: &str) -> serde_json::Value {
+    tab.evaluate(expression, true)
+        .expect("evaluates")
+        .value
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// Waits until `expression` is true (the page is asynchronous).
+fn wait_for(tab: &Tab, expression: &str) {
+    let started = Instant::now();
+    while eval(tab, expression) != serde_json::Value::Bool(true) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {expression}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for the animation to end (the page marks it on `body`).
+fn drawn(tab: &Tab, after: &str) -> String {
+    wait_for(
+        tab,
+        &format!(
+            "(document.body.dataset.drawn || '') !== '{after}' && (document.body.dataset.drawn || '') !== ''"
+        ),
+    );
+    eval(tab, "document.body.dataset.drawn")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn canvas_pixels(tab: &Tab) -> String {
+    eval(tab, "document.getElementById('canvas').toDataURL()")
+        .as_str()
+        .expect("a data URL")
+        .to_string()
+}
+
+fn screenshot(tab: &Tab, name: &str) {
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .expect("a screenshot");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../playground");
+    std::fs::create_dir_all(&dir).expect("folder");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("written");
+}
+
+#[test]
+fn the_descent_page_loads_draws_paths_shows_errors_and_keeps_its_state_in_the_url() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    let server = Server::start();
+    let tab = browser.new_tab().expect("a tab");
+    let errors = collect_errors(&tab);
+    tab.navigate_to(&server.url).expect("navigates");
+    tab.wait_until_navigated().expect("loaded");
+    let first = drawn(&tab, "");
+    screenshot(&tab, "1-loaded");
+    assert!(
+        errors.lock().expect("lock").is_empty(),
+        "console errors on load: {:?}",
+        errors.lock().expect("lock")
+    );
+    assert_eq!(
+        eval(&tab, "document.querySelectorAll('#table tbody tr').length"),
+        3
+    );
+
+    // A click on the plot sets the start and draws new paths.
+    let before = canvas_pixels(&tab);
+    tab.evaluate(
+        "(() => { const c = document.getElementById('canvas'); const r = c.getBoundingClientRect();
+          c.dispatchEvent(new MouseEvent('click', { clientX: r.left + r.width * 0.8, clientY: r.top + r.height * 0.25, bubbles: true })); })()",
+        false,
+    )
+    .expect("clicked");
+    let second = drawn(&tab, &first);
+    screenshot(&tab, "2-clicked");
+    assert_ne!(canvas_pixels(&tab), before, "the click drew other paths");
+    let url = tab.get_url();
+    assert!(!url.contains("start=-2.5%2C2"), "the start moved: {url}");
+    assert!(errors.lock().expect("lock").is_empty());
+
+    // A bad formula shows the server's message on the page.
+    tab.evaluate(
+        "(() => { const f = document.getElementById('formula'); f.value = 'x0^2 +'; f.dispatchEvent(new Event('change')); })()",
+        false,
+    )
+    .expect("typed");
+    wait_for(&tab, "!document.getElementById('error').hidden");
+    let message = eval(&tab, "document.getElementById('error').textContent");
+    assert!(
+        message
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot read formula"),
+        "{message}"
+    );
+    screenshot(&tab, "3-bad-formula");
+    let _ = second;
+
+    // The URL reproduces a view: two loads of one link draw the same pixels.
+    let link = format!(
+        "{}?f=x%5E2%2F20%20%2B%20y%5E2&x0=-10%2C10&x1=-5%2C5&start=-7%2C2&steps=60&opt=sgd%3A0.95%2Cadam%3A0.3",
+        server.url
+    );
+    let mut views = Vec::new();
+    for k in 0..2 {
+        let tab = browser.new_tab().expect("a tab");
+        tab.navigate_to(&link).expect("navigates");
+        tab.wait_until_navigated().expect("loaded");
+        drawn(&tab, "");
+        assert_eq!(
+            eval(&tab, "document.getElementById('formula').value"),
+            "x^2/20 + y^2"
+        );
+        assert_eq!(
+            eval(&tab, "document.getElementById('on-adam').checked"),
+            true
+        );
+        assert_eq!(
+            eval(&tab, "document.getElementById('on-momentum').checked"),
+            false
+        );
+        views.push(canvas_pixels(&tab));
+        screenshot(&tab, &format!("4-link-{k}"));
+    }
+    assert_eq!(views[0], views[1], "the same link, the same picture");
+}

@@ -1,0 +1,258 @@
+//! `kobai serve`'s JSON API, over real HTTP on 127.0.0.1: the same JSON as
+//! the CLI, 4xx with `{"error": …}` for every bad request, and a server that
+//! stays responsive under a few hundred concurrent requests.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{kobai, stdout};
+
+/// A running `kobai serve --port 0`, stopped when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kobai serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the first line");
+        let address = line
+            .trim()
+            .strip_prefix("http://")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .unwrap_or_else(|| panic!("the first line is the URL, not {line:?}"))
+            .to_string();
+        Server { child, address }
+    }
+
+    /// `GET path`: the status and the body.
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.address
+        )
+        .expect("request sent");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("an answer");
+        let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            unchunk(body)
+        } else {
+            body.to_string()
+        };
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn error_of(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).expect("a JSON body");
+    v["error"].as_str().expect("an error message").to_string()
+}
+
+#[test]
+fn the_api_answers_with_the_clis_json_byte_for_byte() {
+    let server = Server::start();
+    let (status, body) = server.get(&format!("/api/grad?f={}&at=1,-2", encode("x0^2 + sin(x1)")));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        stdout(&kobai(&[
+            "grad",
+            "x0^2 + sin(x1)",
+            "--at",
+            "1,-2",
+            "--json"
+        ]))
+    );
+
+    let (status, body) = server.get(&format!(
+        "/api/descend?f={}&from=-3,4&optimizer=adam&lr=0.3&steps=50",
+        encode("x^2/20 + y^2")
+    ));
+    assert_eq!(status, 200, "{body}");
+    let cli = kobai(&[
+        "descend",
+        "x^2/20 + y^2",
+        "--from",
+        "-3,4",
+        "--optimizer",
+        "adam",
+        "--lr",
+        "0.3",
+        "--steps",
+        "50",
+        "--json",
+    ]);
+    assert_eq!(body, stdout(&cli));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let path = v["path"].as_array().expect("the path");
+    assert_eq!(path.len(), 51, "the start and 50 steps");
+    assert_eq!(path[0]["x"], serde_json::json!([-3.0, 4.0]));
+    assert_eq!(path[0]["value"], 9.0 / 20.0 + 16.0);
+    assert_eq!(path[50]["x"], v["x"]);
+    assert!(path[50]["gradient_norm"].as_f64().expect("a number") < 8.0);
+
+    let (status, body) = server.get(&format!(
+        "/api/surface?f={}&x0=0,1&x1=0,2&n=3",
+        encode("x*y")
+    ));
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(v["xs"], serde_json::json!([0.0, 0.5, 1.0]));
+    assert_eq!(v["values"][8], 2.0, "x0 = 1, x1 = 2");
+    assert_eq!(v["gradients"][8], serde_json::json!([2.0, 1.0]));
+
+    let (status, body) = server.get("/");
+    assert_eq!(status, 200);
+    assert!(body.contains("kobai") && body.contains("/app.js"));
+}
+
+#[test]
+fn bad_requests_get_a_4xx_and_one_message_never_a_500() {
+    let server = Server::start();
+    let long = "x+".repeat(6000) + "x";
+    let cases: Vec<(String, u16, &str)> = vec![
+        (
+            format!("/api/grad?f={}&at=1", encode("x^")),
+            400,
+            "cannot read formula",
+        ),
+        ("/api/grad?f=x".into(), 400, "the query needs at="),
+        ("/api/grad?at=1".into(), 400, "the query needs f="),
+        (
+            format!("/api/grad?f={}&at=1", encode(&long)),
+            400,
+            "over the limit of 10000",
+        ),
+        (
+            "/api/grad?f=x&at=1&scheme=magic".into(),
+            400,
+            "invalid value 'magic'",
+        ),
+        ("/api/grad?f=x&at=%ZZ".into(), 400, ""),
+        (
+            "/api/descend?f=x&from=1&steps=100001".into(),
+            400,
+            "steps=100001 is over the limit of 100000",
+        ),
+        (
+            "/api/descend?f=x&from=1&steps=many".into(),
+            400,
+            "not a whole number",
+        ),
+        (
+            format!(
+                "/api/descend?f=x&from={}",
+                encode("--out=/tmp/kobai-serve-x")
+            ),
+            400,
+            "",
+        ),
+        ("/api/descend?f=x&from=1,2".into(), 400, "--from has 2"),
+        (
+            "/api/surface?f=x&n=1001".into(),
+            400,
+            "n=1001 is outside 2 to 1000",
+        ),
+        ("/api/surface?f=x&x0=3,1".into(), 400, "MIN below MAX"),
+        ("/api/surface?f=x0*x1*x2".into(), 400, "uses 3 variables"),
+        ("/no/such/page".into(), 404, "no such page"),
+    ];
+    for (path, expected, needle) in cases {
+        let (status, body) = server.get(&path);
+        assert_eq!(status, expected, "{path}: {body}");
+        let message = error_of(&body);
+        assert!(message.contains(needle), "{path}: {message}");
+        assert!(!message.contains('\n'), "{path}: {message}");
+    }
+    assert!(!std::path::Path::new("/tmp/kobai-serve-x").exists());
+    // Still up.
+    assert_eq!(server.get("/api/grad?f=x&at=1").0, 200);
+}
+
+#[test]
+fn a_few_hundred_concurrent_requests_leave_the_server_responsive() {
+    let server = Server::start();
+    let started = Instant::now();
+    let path = format!(
+        "/api/descend?f={}&from=-3,4&optimizer=momentum&lr=0.1&steps=2000",
+        encode("(1 - x)^2 + 100*(y - x^2)^2")
+    );
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..300)
+            .map(|_| scope.spawn(|| server.get(&path).0))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("joined"))
+            .collect()
+    });
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    let busy = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(ok + busy, 300, "only 200 and 429: {statuses:?}");
+    assert!(ok > 0);
+    // And it answers a new request at once afterwards.
+    let after = Instant::now();
+    assert_eq!(server.get("/api/grad?f=x&at=1").0, 200);
+    eprintln!(
+        "300 concurrent descents: {ok} answered, {busy} told to retry, in {:.2} s; then one in {:.3} s",
+        after.duration_since(started).as_secs_f64(),
+        after.elapsed().as_secs_f64()
+    );
+}
