@@ -9,6 +9,7 @@
 mod output;
 
 mod commands;
+mod formula_input;
 mod interrupt;
 mod output_paths;
 mod plot;

@@ -134,7 +134,7 @@ fn grad_errors_are_one_line() {
         ),
         (
             &["grad", "log(x)", "--at", "0"],
-            "f(x - h) is NaN at index [0]",
+            "f is -inf at x = [0.]; the gradient is defined only where f is finite",
         ),
     ] {
         assert_one_error_line(&kobai(args), needle);

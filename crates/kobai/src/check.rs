@@ -69,7 +69,7 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
     } else {
         Err(KobaiError::Hyperparameter {
             name,
-            value: value.to_string(),
+            value: crate::error::short_number(value),
             expected: "a finite number above 0",
         })
     }

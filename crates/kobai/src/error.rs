@@ -197,8 +197,21 @@ pub enum KobaiError {
         total: usize,
     },
 
-    /// A formula could not be read; the message names the column.
-    #[error("cannot read formula {formula:?} at column {position}: {message}")]
+    /// A formula could not be read; the message names the column (and
+    /// quotes a long formula only around it).
+    ///
+    /// ```
+    /// let long = format!("{}x +", "x + ".repeat(5000));
+    /// let err = kobai::Formula::parse(&long).unwrap_err();
+    /// let message = err.to_string();
+    /// assert!(message.len() < 200, "{message}");
+    /// assert!(message.starts_with("cannot read formula \"…"), "{message}");
+    /// assert!(message.contains("at column 20003"), "{message}");
+    /// ```
+    #[error(
+        "cannot read formula {} at column {position}: {message}",
+        excerpt(formula, *position)
+    )]
     Formula {
         /// The formula as given.
         formula: String,
@@ -207,6 +220,49 @@ pub enum KobaiError {
         /// What is wrong there and what was expected.
         message: String,
     },
+}
+
+/// A number as messages print it: as Rust prints it (`0.1`, `-1`, `NaN`,
+/// `inf`), except very large or very small magnitudes, which take an exponent
+/// (`1e308`, not 309 digits).
+///
+/// ```
+/// use kobai::error::short_number;
+/// assert_eq!(short_number(-1e308), "-1e308");
+/// assert_eq!(short_number(1e-320), "1e-320");
+/// assert_eq!(short_number(0.1), "0.1");
+/// assert_eq!(short_number(-1.0), "-1");
+/// assert_eq!(short_number(f64::NAN), "NaN");
+/// assert_eq!(short_number(123456.0), "123456");
+/// ```
+pub fn short_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && value != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
+/// A formula quoted for a message: whole when short, else the characters
+/// around `column` (counted from 1) with ellipses.
+fn excerpt(formula: &str, column: usize) -> String {
+    const AROUND: usize = 30;
+    let chars: Vec<char> = formula.chars().collect();
+    if chars.len() <= 2 * AROUND {
+        return format!("{formula:?}");
+    }
+    let at = column.saturating_sub(1).min(chars.len());
+    let from = at.saturating_sub(AROUND);
+    let to = (at + AROUND).min(chars.len());
+    let mut text: String = chars[from..to].iter().collect();
+    if from > 0 {
+        text.insert(0, '…');
+    }
+    if to < chars.len() {
+        text.push('…');
+    }
+    format!("{text:?} ({} characters)", chars.len())
 }
 
 /// `Result` with [`KobaiError`].

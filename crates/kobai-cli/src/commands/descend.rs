@@ -4,12 +4,14 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, ensure};
+use kobai::Formula;
 use kobai::numpy_style::{numpy_str, py_float_repr};
-use kobai::{Formula, minimize};
 use ndarray::Array1;
 use serde_json::{Value, json};
 
+use super::descent_path::{Descent, check_steps, descend};
 use super::optimizer_choice::OptimizerName;
+use crate::formula_input::formula_text;
 use crate::output_paths::ensure_out_dir;
 use crate::plot::{PathSpec, draw_descent_path};
 use crate::point::parse_numbers;
@@ -17,7 +19,8 @@ use crate::point::parse_numbers;
 /// Options of `kobai descend`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The function of x0 … xn (x, y for x0, x1), e.g. "x0^2 + x1^2".
+    /// The function of x0 … xn (x, y for x0, x1), e.g. "x0^2 + x1^2"; - reads
+    /// it from standard input, @FILE from a file.
     formula: String,
     /// The starting point, e.g. -3,4.
     #[arg(long, value_name = "X0,X1,…", allow_hyphen_values = true)]
@@ -43,7 +46,7 @@ pub struct Args {
 
 /// Parses, validates, minimises, prints, draws.
 pub fn run(args: &Args) -> Result<()> {
-    let formula = Formula::parse(&args.formula)?;
+    let formula = Formula::parse(&formula_text(&args.formula)?)?;
     let start = Array1::from(parse_numbers("--from", &args.from)?);
     ensure!(
         start.len() == formula.arity(),
@@ -51,7 +54,7 @@ pub fn run(args: &Args) -> Result<()> {
         formula.arity(),
         start.len()
     );
-    ensure!(args.steps > 0, "--steps must be at least 1, got 0");
+    check_steps(args.steps)?;
     let mut optimizer = args.optimizer.build(args.lr)?;
     if let Some(dir) = &args.out {
         ensure!(
@@ -61,23 +64,18 @@ pub fn run(args: &Args) -> Result<()> {
         );
         ensure_out_dir(dir)?;
     }
-    let path = minimize(
-        |x| formula.evaluate(x),
-        &start,
-        optimizer.as_mut(),
-        args.steps,
-    )?;
-    let last = path.last().cloned().unwrap_or_else(|| start.clone());
+    let descent = descend(&formula, &start, optimizer.as_mut(), args.steps)?;
+    let last = descent.end().clone();
     let value = formula.evaluate(&last)?;
     let pictures = match &args.out {
-        Some(dir) => draw(args, &formula, &path, dir)?,
+        Some(dir) => draw(args, &formula, &descent, dir)?,
         None => Vec::new(),
     };
     if args.json {
         let files: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
         let out = json!({ "formula": formula.source(), "optimizer": args.optimizer.label(), "lr": args.lr,
             "steps": args.steps, "from": start.to_vec(), "x": last.to_vec(), "value": value, "pictures": files,
-            "path": path_json(&formula, &path)? });
+            "path": path_json(&formula, &descent)? });
         outln!("{out}");
     } else {
         outln!(
@@ -96,21 +94,14 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The most points of the path in the JSON: evenly spaced steps, the first
-/// and the last always among them.
-const JSON_PATH_POINTS: usize = 1001;
-
-/// The path (the start, then each step's point) as JSON, thinned to at most
-/// [`JSON_PATH_POINTS`] points: for each, the step, the point, f there and
-/// the length of its exact gradient.
-fn path_json(formula: &Formula, path: &[Array1<f64>]) -> Result<Value> {
-    let points = path;
-    let last = points.len().saturating_sub(1);
-    let every = last.div_ceil(JSON_PATH_POINTS - 1).max(1);
-    let steps = (0..last).step_by(every).chain(std::iter::once(last));
-    steps
-        .map(|step| {
-            let x = &points[step];
+/// The kept path (at most [`KEPT_POINTS`](super::descent_path::KEPT_POINTS)
+/// evenly spaced steps, the start and the end among them) as JSON: for each,
+/// the step, the point, f there and the length of its exact gradient.
+fn path_json(formula: &Formula, descent: &Descent) -> Result<Value> {
+    descent
+        .kept
+        .iter()
+        .map(|(step, x)| {
             let norm = formula
                 .gradient(x)?
                 .iter()
@@ -132,10 +123,10 @@ fn path_json(formula: &Formula, path: &[Array1<f64>]) -> Result<Value> {
 fn draw(
     args: &Args,
     formula: &Formula,
-    path: &[Array1<f64>],
+    descent: &Descent,
     dir: &std::path::Path,
 ) -> Result<Vec<PathBuf>> {
-    let points: Vec<(f64, f64)> = path.iter().map(|p| (p[0], p[1])).collect();
+    let points = descent.plane();
     let reach = points
         .iter()
         .filter(|(x, y)| x.is_finite() && y.is_finite())

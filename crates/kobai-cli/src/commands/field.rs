@@ -4,10 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail, ensure};
+use kobai::error::short_number;
 use kobai::{Formula, numerical_gradient};
 use ndarray::{Array2, array};
 use serde_json::{Value, json};
 
+use crate::formula_input::formula_text;
 use crate::output_paths::ensure_out_dir;
 use crate::plot::{FieldSpec, draw_gradient_field};
 use crate::point::parse_range;
@@ -40,7 +42,8 @@ finite.
 
 Example: kobai field \"x^2 - y^2\" --x0 -2,2 --x1 -2,2 --step 0.25")]
 pub struct Args {
-    /// The function of x0 and x1 (or x and y), e.g. "x0^2 + x1^2".
+    /// The function of x0 and x1 (or x and y), e.g. "x0^2 + x1^2"; - reads it
+    /// from standard input, @FILE from a file.
     #[arg(value_name = "FORMULA", allow_hyphen_values = true)]
     formula: String,
     /// The range of x0 shown (horizontal axis).
@@ -82,7 +85,7 @@ pub struct Args {
 /// Validates everything, computes the field, then writes the two pictures (or
 /// prints the JSON).
 pub fn run(args: &Args) -> Result<()> {
-    let formula = Formula::parse(&args.formula)?;
+    let formula = Formula::parse(&formula_text(&args.formula)?)?;
     ensure!(
         formula.arity() <= 2,
         "kobai field draws formulas of x0 and x1 (x and y), but this one uses x0..x{} \
@@ -95,7 +98,7 @@ pub fn run(args: &Args) -> Result<()> {
     ensure!(
         args.step.is_finite() && args.step > 0.0,
         "--step must be a finite number above 0, got {}",
-        args.step
+        short_number(args.step)
     );
     check_name(&args.name)?;
     let xs = grid("x0", x_range, args.step)?;
@@ -103,12 +106,19 @@ pub fn run(args: &Args) -> Result<()> {
     let (vectors, first_error) = descent_directions(&formula, &xs, &ys)?;
     if args.json {
         let error = first_error.as_deref();
-        let text = as_json(args, [x_range, y_range], [&xs, &ys], &vectors, error);
+        let text = as_json(
+            args,
+            formula.source(),
+            [x_range, y_range],
+            [&xs, &ys],
+            &vectors,
+            error,
+        );
         crate::output::write_stdout(&text)?;
         return Ok(());
     }
     let spec = FieldSpec {
-        title: format!("−∇f for f(x0, x1) = {}", shortened(args.formula.trim())),
+        title: format!("−∇f for f(x0, x1) = {}", shortened(formula.source().trim())),
         x_label: "x0".into(),
         y_label: "x1".into(),
         vectors,
@@ -121,7 +131,11 @@ pub fn run(args: &Args) -> Result<()> {
     let files = draw_gradient_field(&args.out.join(&args.name), &spec)?;
     outln!(
         "−∇f of {} on a {}×{} grid (step {}), x0 in [{}, {}], x1 in [{}, {}]",
-        args.formula.trim(),
+        formula
+            .source()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
         spec.xs.len(),
         spec.ys.len(),
         args.step,
@@ -155,8 +169,14 @@ fn grid(axis: &str, (min, max): (f64, f64), step: f64) -> Result<Vec<f64>> {
     let count = intervals + 1.0;
     ensure!(
         count <= MAX_POINTS_PER_AXIS as f64,
-        "--step {step} gives {count} grid points along {axis}; expected at most \
-         {MAX_POINTS_PER_AXIS} (use a larger --step)"
+        "--step {} gives {} grid points along {axis}; expected at most \
+         {MAX_POINTS_PER_AXIS} (use a larger --step)",
+        short_number(step),
+        if count.is_finite() {
+            format!("{count:.0}")
+        } else {
+            "infinitely many".to_string()
+        }
     );
     // `count` is a whole number in 1..=MAX_POINTS_PER_AXIS.
     let count = count as usize;
@@ -198,6 +218,7 @@ fn descent_directions(
 /// JSON object with one point a line, x0 varying fastest.
 fn as_json(
     args: &Args,
+    formula: &str,
     [x_range, y_range]: [(f64, f64); 2],
     [xs, ys]: [&[f64]; 2],
     vectors: &Arrows,
@@ -217,7 +238,7 @@ fn as_json(
         })
         .collect();
     let head = json!({
-        "formula": args.formula,
+        "formula": formula,
         "x0": [x_range.0, x_range.1],
         "x1": [y_range.0, y_range.1],
         "step": args.step,

@@ -4,10 +4,13 @@
 
 use anyhow::{Result, ensure};
 use kobai::Formula;
+use kobai::error::short_number;
 use kobai::numerical_gradient::{FiniteDiff, GradientEstimate, Scheme, Step};
+use kobai::numpy_style::numpy_str;
 use ndarray::{Array1, Ix1};
 
 use super::grad_report::{as_json, as_text, warning};
+use crate::formula_input::formula_text;
 use crate::point::parse_numbers;
 
 /// Options of `kobai grad`.
@@ -41,7 +44,8 @@ Examples:
   kobai grad \"x0^2 + x1^2\" --at 3,4                      prints [6. 8.]
   kobai grad \"1/x\" --at 0.001 --scheme richardson        -1e6 with its error")]
 pub struct Args {
-    /// The function, e.g. "x0^2 + x1^2" (quote it for the shell).
+    /// The function, e.g. "x0^2 + x1^2" (quote it for the shell); - reads it
+    /// from standard input, @FILE from a file.
     #[arg(value_name = "FORMULA", allow_hyphen_values = true)]
     pub(super) formula: String,
     /// The point, one number per variable: 3,4 is x0 = 3, x1 = 4.
@@ -99,6 +103,8 @@ impl SchemeName {
 
 /// The numbers `kobai grad` reports.
 pub(super) struct Report {
+    /// The formula as given (read from `-` or `@FILE` if so).
+    pub formula: String,
     pub point: Array1<f64>,
     pub value: f64,
     /// The fixed step, `None` when the scheme chose it.
@@ -110,13 +116,14 @@ pub(super) struct Report {
 
 /// Checks the formula, the point and the step, then differentiates.
 pub fn run(args: &Args) -> Result<()> {
-    let formula = Formula::parse(&args.formula)?;
+    let formula = Formula::parse(&formula_text(&args.formula)?)?;
     let point = Array1::from(parse_numbers("--at", &args.at)?);
     check_point(&formula, point.len())?;
     if let Some(h) = args.h {
         ensure!(
             h.is_finite() && h > 0.0,
-            "--h must be a finite number above 0, got {h}"
+            "--h must be a finite number above 0, got {}",
+            short_number(h)
         );
     }
     let report = differentiate(&formula, point, args.scheme, args.h)?;
@@ -156,16 +163,36 @@ fn differentiate(
         finite_diff = finite_diff.step(Step::Fixed(h));
     }
     let h = h.or((scheme == SchemeName::Book).then_some(kobai::BOOK_STEP));
-    let numerical = finite_diff.gradient(|x| formula.evaluate(x), &point)?;
+    // A gradient exists only where f is finite: 1/x at 0 is an error, as 1/0
+    // is, not a large number beside an exact -inf.
+    let value = formula.evaluate(&point)?;
+    ensure!(
+        value.is_finite(),
+        "f is {} at x = {}; the gradient is defined only where f is finite",
+        short_number(value),
+        numpy_str(&point)
+    );
+    // Where f is finite but not differentiable (sqrt at 0) the report says
+    // so honestly: an infinite exact gradient and a warning.
     let exact = formula.gradient(&point)?;
+    let numerical = finite_diff.gradient(|x| formula.evaluate(x), &point)?;
+    // NaN in, NaN out: a numerical gradient that is not finite never shows
+    // a difference of 0 (f64::max would drop the NaN).
     let largest_difference = numerical
         .value
         .iter()
         .zip(&exact)
         .map(|(n, e)| (n - e).abs())
-        .fold(0.0, f64::max);
+        .fold(0.0, |m: f64, d| {
+            if m.is_nan() || d.is_nan() {
+                f64::NAN
+            } else {
+                m.max(d)
+            }
+        });
     Ok(Report {
-        value: formula.evaluate(&point)?,
+        formula: formula.source().to_string(),
+        value,
         point,
         h,
         numerical,

@@ -12,7 +12,7 @@ pub(super) fn as_text(args: &Args, r: &Report) -> String {
     let mut text = format!(
         "f(x) = {} at x = {} is {}\n\
          numerical gradient  {}  ({})\n",
-        args.formula.trim(),
+        r.formula.split_whitespace().collect::<Vec<_>>().join(" "),
         numpy_str(&r.point),
         py_float_repr(r.value),
         numpy_str(&g.value),
@@ -29,12 +29,18 @@ pub(super) fn as_text(args: &Args, r: &Report) -> String {
             g.evaluations,
         );
     }
+    let difference = if r.largest_difference.is_finite() {
+        format!("{:.3e}{}", r.largest_difference, against_estimate(r))
+    } else {
+        format!(
+            "{}  (the numerical gradient is not finite)",
+            py_float_repr(r.largest_difference)
+        )
+    };
     text += &format!(
         "exact gradient      {}  (dual numbers)\n\
-         largest difference  {:.3e}{}\n",
+         largest difference  {difference}\n",
         numpy_str(&r.exact),
-        r.largest_difference,
-        against_estimate(r),
     );
     text
 }
@@ -90,9 +96,26 @@ fn against_estimate(r: &Report) -> String {
     }
 }
 
-/// A `warning: …` line when a component's error estimate is not to be trusted
-/// (only schemes that estimate errors are judged).
+/// A `warning: …` line when the numerical gradient is not finite, or a
+/// component's error estimate is not to be trusted (only schemes that
+/// estimate errors are judged).
 pub(super) fn warning(r: &Report) -> Option<String> {
+    let bad: Vec<String> = r
+        .numerical
+        .value
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !v.is_finite())
+        .map(|(i, v)| format!("[{i}] is {}", py_float_repr(*v)))
+        .collect();
+    if !bad.is_empty() {
+        return Some(format!(
+            "warning: the numerical gradient at {} is not finite ({}): the step is too small \
+             (or too large) for f's rounding; try the default step",
+            numpy_str(&r.point),
+            bad.join(", ")
+        ));
+    }
     r.numerical.error.as_ref()?;
     let doubtful: Vec<String> = r
         .numerical
@@ -118,12 +141,13 @@ pub(super) fn as_json(args: &Args, r: &Report) -> Value {
     let g = &r.numerical;
     let status: Vec<&str> = g.status.iter().map(|s| s.name()).collect();
     json!({
-        "formula": args.formula,
+        "formula": r.formula,
         "point": r.point.to_vec(),
         "value": r.value,
         "numerical": g.value.to_vec(),
         "exact": r.exact.to_vec(),
         "largest_difference": r.largest_difference,
+        "numerical_finite": g.value.iter().all(|v| v.is_finite()),
         "scheme": args.scheme.name(),
         "h": r.h,
         "error": g.error.as_ref().map(|e| e.to_vec()),

@@ -4,6 +4,7 @@ pub mod chapter6;
 pub mod check;
 mod check_fast;
 pub mod descend;
+mod descent_path;
 pub mod evaluate;
 pub mod field;
 pub mod grad;
@@ -68,5 +69,14 @@ pub fn usage_error_line(err: &clap::Error) -> String {
         }
         _ => String::new(),
     };
-    format!("{detail}{valid}")
+    // clap's "did you mean": a misspelt subcommand or option.
+    let suggested = [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg]
+        .into_iter()
+        .find_map(|kind| match err.get(kind) {
+            Some(ContextValue::String(s)) => Some(s.clone()),
+            Some(ContextValue::Strings(s)) if !s.is_empty() => Some(s.join("' or '")),
+            _ => None,
+        })
+        .map_or(String::new(), |s| format!("; did you mean '{s}'?"));
+    format!("{detail}{valid}{suggested}")
 }

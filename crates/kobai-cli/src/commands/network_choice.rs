@@ -7,6 +7,7 @@
 
 use anyhow::{Result, bail, ensure};
 use kobai::data::ImageShape;
+use kobai::error::short_number;
 use kobai::nets::{Activation, Compute, Init, MultiLayerNet, Network, SimpleConvNet};
 use kobai::{Params, TwoLayerNet};
 use serde_json::{Value, json};
@@ -251,7 +252,8 @@ impl NetworkArgs {
         if let Some(std) = self.weight_init_std {
             ensure!(
                 std.is_finite() && std > 0.0,
-                "--weight-init-std must be a finite number above 0, got {std}"
+                "--weight-init-std must be a finite number above 0, got {}",
+                short_number(std)
             );
         }
         let plain = hidden.len() == 1
@@ -272,12 +274,14 @@ impl NetworkArgs {
         let weight_decay = self.weight_decay.unwrap_or(0.0);
         ensure!(
             weight_decay.is_finite() && weight_decay >= 0.0,
-            "--weight-decay must be a finite number at least 0, got {weight_decay}"
+            "--weight-decay must be a finite number at least 0, got {}",
+            short_number(weight_decay)
         );
         if let Some(r) = self.dropout {
             ensure!(
                 (0.0..1.0).contains(&r),
-                "--dropout must be a ratio in [0, 1), got {r}"
+                "--dropout must be a ratio in [0, 1), got {}",
+                short_number(r)
             );
         }
         Ok(Spec {
@@ -326,12 +330,14 @@ impl NetworkArgs {
         };
         ensure!(
             std.is_finite() && std > 0.0,
-            "--weight-init-std must be a finite number above 0, got {std}"
+            "--weight-init-std must be a finite number above 0, got {}",
+            short_number(std)
         );
         let weight_decay = self.weight_decay.unwrap_or(0.0);
         ensure!(
             weight_decay.is_finite() && weight_decay >= 0.0,
-            "--weight-decay must be a finite number at least 0, got {weight_decay}"
+            "--weight-decay must be a finite number at least 0, got {}",
+            short_number(weight_decay)
         );
         Ok(Spec {
             hidden,

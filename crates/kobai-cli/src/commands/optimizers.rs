@@ -3,13 +3,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
+use kobai::Formula;
 use kobai::numpy_style::py_float_repr;
-use kobai::{Formula, minimize};
 use ndarray::Array1;
 use serde_json::{Value, json};
 
+use super::descent_path::{Descent, check_steps, descend};
 use super::optimizer_choice::OptimizerName;
+use crate::formula_input::formula_text;
 use crate::output_paths::ensure_out_dir;
 use crate::plot::{PathSpec, draw_descent_panels};
 use crate::point::parse_numbers;
@@ -17,7 +19,7 @@ use crate::point::parse_numbers;
 /// Options of `kobai optimizers`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The function of x, y.
+    /// The function of x, y (- reads it from standard input, @FILE from a file).
     #[arg(long, value_name = "FORMULA", default_value = "x^2/20 + y^2")]
     function: String,
     /// The starting point.
@@ -58,7 +60,7 @@ const ORDER: [OptimizerName; 4] = [
 
 /// Runs the four optimizers, prints where each ends, draws the four paths in one picture.
 pub fn run(args: &Args) -> Result<()> {
-    let formula = Formula::parse(&args.function)?;
+    let formula = Formula::parse(&formula_text(&args.function)?)?;
     ensure!(
         formula.arity() <= 2,
         "--function must use x and y only; it uses {} coordinates",
@@ -70,7 +72,7 @@ pub fn run(args: &Args) -> Result<()> {
         "--from needs 2 coordinates, got {}",
         start.len()
     );
-    ensure!(args.steps > 0, "--steps must be at least 1, got 0");
+    check_steps(args.steps)?;
     let lrs = parse_numbers("--lrs", &args.lrs)?;
     ensure!(
         lrs.len() == 4,
@@ -87,13 +89,9 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let mut results = Vec::new();
     for (name, lr, optimizer) in optimizers.iter_mut() {
-        let path = minimize(
-            |x| formula.evaluate(x),
-            &start,
-            optimizer.as_mut(),
-            args.steps,
-        )?;
-        results.push((*name, *lr, path));
+        let descent = descend(&formula, &start, optimizer.as_mut(), args.steps)
+            .with_context(|| name.label().to_string())?;
+        results.push((*name, *lr, descent));
     }
     let pictures = if args.no_plots {
         Vec::new()
@@ -103,8 +101,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.json {
         let rows: Vec<Value> = results
             .iter()
-            .map(|(name, lr, path)| {
-                let end = path.last().map(|p| p.to_vec()).unwrap_or_default();
+            .map(|(name, lr, descent)| {
+                let end = descent.end().to_vec();
                 json!({ "optimizer": name.label(), "lr": lr, "x": end })
             })
             .collect();
@@ -122,11 +120,8 @@ pub fn run(args: &Args) -> Result<()> {
             start[1],
             args.steps
         );
-        for (name, lr, path) in &results {
-            let end = path
-                .last()
-                .map(|p| (p[0], p[1]))
-                .unwrap_or((f64::NAN, f64::NAN));
+        for (name, lr, descent) in &results {
+            let end = (descent.end()[0], descent.end()[1]);
             outln!(
                 "{:<9} lr {:<5} → ({}, {})",
                 name.label(),
@@ -147,16 +142,16 @@ fn draw(
     args: &Args,
     formula: &Formula,
     start: &Array1<f64>,
-    results: &[(OptimizerName, f64, Vec<Array1<f64>>)],
+    results: &[(OptimizerName, f64, Descent)],
 ) -> Result<Vec<PathBuf>> {
     let f = |x: f64, y: f64| formula.evaluate(&ndarray::array![x, y]).unwrap_or(f64::NAN);
     let specs: Vec<PathSpec<'_>> = results
         .iter()
-        .map(|(name, lr, path)| PathSpec {
+        .map(|(name, lr, descent)| PathSpec {
             title: format!("{} (lr {})", name.label(), py_float_repr(*lr)),
             x_label: "x".into(),
             y_label: "y".into(),
-            path: path.iter().map(|p| (p[0], p[1])).collect(),
+            path: descent.plane(),
             function: &f,
             // The book's figure 6-8 view.
             x_range: (-10.0, 10.0),

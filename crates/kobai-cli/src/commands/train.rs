@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail, ensure};
 use kobai::data::{Dataset, Sampling};
+use kobai::error::short_number;
 use kobai::model::save_npz;
 use kobai::nets::{Compute, Init};
 use kobai::train::{Checkpoints, EpochReport, History, Length, Trainer};
@@ -486,7 +487,7 @@ fn settings(args: &Args, defaults: DataDefaults) -> Result<Settings> {
     ensure!(
         s.lr.is_finite() && s.lr > 0.0,
         "--lr must be a finite number above 0, got {}",
-        s.lr
+        short_number(s.lr)
     );
     Ok(s)
 }

@@ -93,6 +93,12 @@ impl State {
     /// The formula in `f`, checked for size.
     fn formula<'q>(&self, q: &'q HashMap<String, String>) -> Result<&'q str, ApiError> {
         let f = required(q, "f")?;
+        if f == "-" || f.starts_with('@') {
+            // The command line reads `-` and `@FILE`; the server must not.
+            return Err(ApiError::bad(
+                "a formula from standard input or a file (- or @FILE) is for the command line",
+            ));
+        }
         if f.len() > self.limits.formula_bytes {
             return Err(ApiError::bad(format!(
                 "the formula is {} bytes, over the limit of {}",

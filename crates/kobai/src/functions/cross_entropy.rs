@@ -70,7 +70,7 @@ pub fn cross_entropy_error_with_delta<'t, D: Dimension>(
     if !(delta.is_finite() && delta >= 0.0) {
         return Err(KobaiError::Hyperparameter {
             name: "delta",
-            value: delta.to_string(),
+            value: crate::error::short_number(delta),
             expected: "a finite number >= 0",
         });
     }

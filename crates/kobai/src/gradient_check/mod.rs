@@ -106,7 +106,7 @@ pub fn gradient_check<M: Backprop + Send + Sync>(
 /// `worst_index` is the worst of them, in the tensor's own indices.
 ///
 /// # Errors
-/// As [`gradient_check`]; [`KobaiError::Hyperparameter`](crate::KobaiError::Hyperparameter) for `per_tensor` = 0.
+/// As [`gradient_check`]; [`KobaiError::Hyperparameter`] for `per_tensor` = 0.
 ///
 /// ```
 /// use kobai::gradient_check::gradient_check_sampled;

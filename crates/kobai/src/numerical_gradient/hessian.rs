@@ -276,7 +276,7 @@ where
         } else {
             Err(KobaiError::Hyperparameter {
                 name: "h",
-                value: h.to_string(),
+                value: crate::error::short_number(h),
                 expected: "a step large enough to change every element of x",
             })
         }

@@ -169,7 +169,7 @@ pub(super) fn fraction(name: &'static str, value: f64) -> Result<f64> {
     } else {
         Err(KobaiError::Hyperparameter {
             name,
-            value: value.to_string(),
+            value: crate::error::short_number(value),
             expected: "a number in [0, 1)",
         })
     }
