@@ -368,8 +368,8 @@ pub(crate) struct Plan {
     pub(crate) retry: f64,
 }
 
-/// First differences, as in the scalar algorithm.
-const FIRST_DIFFERENCES: Plan = Plan {
+/// First differences: the gradient's plan (and the Jacobian's).
+pub(crate) const FIRST_DIFFERENCES: Plan = Plan {
     power: 1,
     shrink: 1000.0,
     grown_levels: 3,
@@ -429,8 +429,10 @@ impl<L: FnMut(f64) -> Result<Level>> Levels<L> {
     }
 }
 
-/// The adaptive Richardson search of the module docs for every output of
-/// `level` at once, along a coordinate whose value is `x`.
+/// The adaptive Richardson search (probe, grow, retry; see
+/// [`richardson`](super::richardson)'s module docs) for every output of `level`
+/// at once, along a coordinate whose value is `x`: the one step search of the
+/// gradient, the Jacobian and the Hessian.
 pub(crate) fn adaptive<L>(
     plan: &Plan,
     x: f64,

@@ -21,6 +21,7 @@
 //! so on one side, forward or backward differences (with `f(x)`) are used.
 
 use super::estimate::{Derivative, Status};
+use super::jacobian::{FIRST_DIFFERENCES, Level, adaptive};
 use crate::error::{KobaiError, Result};
 
 /// The relative probe step of stage 1.
@@ -125,6 +126,7 @@ impl Quotient {
 }
 
 /// The result of trying one difference: finite, or which side failed.
+#[derive(Clone, Copy)]
 enum Probe {
     Finite(Quotient),
     PlusFailed(f64),
@@ -173,7 +175,9 @@ pub(crate) fn power_of_two(h: f64) -> f64 {
     2f64.powi(h.log2().round() as i32)
 }
 
-/// The accurate derivative along one coordinate (see the module docs).
+/// The accurate derivative along one coordinate (see the module docs): the
+/// step search of [`adaptive`] on one output, with forward or backward
+/// differences when `f` stays not finite on one side of `x`.
 pub(crate) fn accurate<E: FnMut(f64) -> Result<f64>>(
     line: &mut Line<'_, E>,
     first_step: Option<f64>,
@@ -189,95 +193,61 @@ pub(crate) fn accurate<E: FnMut(f64) -> Result<f64>>(
     } else {
         x.abs()
     };
-    let cap = MAX_RELATIVE_STEP * x.abs().max(1.0);
-    if let Some(h) = first_step {
-        let t = tableau(line, Side::Both, &halvings(h, 4))?;
-        return Ok(finish(line, t, Status::Converged));
+    // What the search saw: the last step tried, whether any level was
+    // finite, and the last difference that was not.
+    let (mut last_step, mut any_finite, mut failed) = (0.0, false, None);
+    let result = {
+        let mut level = |h: f64| -> Result<Level> {
+            last_step = h;
+            match quotient(line, Side::Both, h)? {
+                Probe::Finite(q) => {
+                    any_finite = true;
+                    Ok(Ok(vec![q]))
+                }
+                probe => {
+                    let error = match finite_or_fail(probe) {
+                        Err(Failure::NonFinite { what, value }) => KobaiError::NonFinite {
+                            what: what.into(),
+                            at: "the step search".into(),
+                            value,
+                        },
+                        _ => unreachable!("a failed probe is not finite"),
+                    };
+                    failed = Some(probe);
+                    Ok(Err(error))
+                }
+            }
+        };
+        let probe_step = power_of_two(PROBE * scale);
+        adaptive(&FIRST_DIFFERENCES, x, probe_step, first_step, &mut level)
+    };
+    match result {
+        Ok(entries) => {
+            let entry = &entries[0];
+            Ok(Derivative {
+                value: entry.value,
+                error: Some(entry.error),
+                status: entry.status,
+                evaluations: line.evaluations,
+            })
+        }
+        // The probe was never finite, even at steps a million times smaller.
+        Err(KobaiError::NonFinite { .. }) if !any_finite && first_step.is_none() => {
+            let probe = failed.ok_or(Failure::NonFinite {
+                what: "f(x + h)",
+                value: f64::NAN,
+            })?;
+            one_sided(line, probe, last_step, scale)
+        }
+        Err(KobaiError::NonFinite { .. }) => match failed.map(finite_or_fail) {
+            Some(Err(failure)) => Err(failure),
+            _ => Err(Failure::NonFinite {
+                what: "f(x + h)",
+                value: f64::NAN,
+            }),
+        },
+        Err(e) => Err(Failure::Function(e)),
     }
-    // Stage 1: the probe, shrinking (twice, by 1000×) while f is not finite.
-    let mut h = power_of_two(PROBE * scale);
-    let mut shrinks = 0;
-    let probe = loop {
-        match quotient(line, Side::Both, h)? {
-            Probe::Finite(q) => break q,
-            failed if shrinks == 2 => return one_sided(line, failed, h, scale),
-            _ => {
-                h = power_of_two(h / 1000.0);
-                shrinks += 1;
-            }
-        }
-    };
-    let shrunk = shrinks > 0;
-    let found = if shrunk {
-        Status::StepShrunk
-    } else {
-        Status::Converged
-    };
-    // Stage 2: a step large enough that rounding costs < 1e-12 of the derivative.
-    let smallest = h / 8.0;
-    let rounding = probe.noise * h / smallest;
-    let wanted = if probe.value == 0.0 {
-        cap
-    } else {
-        h * rounding / (ROUNDING_TARGET * probe.value.abs())
-    };
-    let first = if wanted > 2.0 * h && !shrunk {
-        grow(line, power_of_two(wanted.min(cap)), (h, &probe))?
-    } else {
-        None
-    };
-    let grown = first.is_some();
-    let t = match first {
-        Some(t) => t,
-        None => {
-            let mut levels = vec![probe];
-            for step in halvings(h, 4).into_iter().skip(1) {
-                levels.push(finite_or_fail(quotient(line, Side::Both, step)?)?);
-            }
-            Table::new(levels, halvings(h, 4), 2)
-        }
-    };
-    // Stage 3: once more at a smaller step if the tableau did not settle.
-    if !t.settled() {
-        let retry_step = t.steps[0] / 32.0;
-        if let Ok(mut retry) = tableau(line, Side::Both, &halvings(retry_step, 4)) {
-            if grown {
-                retry.check_against(h, &probe, t.curvature());
-            }
-            if retry.settled() || retry.best().1 < t.best().1 {
-                return Ok(finish(line, retry, found));
-            }
-        }
-    }
-    Ok(finish(line, t, found))
-}
-
-/// Three levels from `start`, shrinking `start` (by 8×) while `f` is not finite
-/// there or the table is no better than the probe; `None` when the step has
-/// shrunk to the probe's.
-///
-/// The probe also serves as a check: its rounding bound is known and its
-/// truncation is tiny, so if it disagrees with the extrapolated value by more
-/// than both allow, `f` is noisier than assumed and the table is marked
-/// unsettled. A table whose error estimate exceeds the probe's own error bound
-/// a hundredfold (a step reaching past a domain edge or a pole) is not used.
-fn grow<E: FnMut(f64) -> Result<f64>>(
-    line: &mut Line<'_, E>,
-    mut start: f64,
-    (probe_step, probe): (f64, &Quotient),
-) -> std::result::Result<Option<Table>, Failure> {
-    while start > 2.0 * probe_step {
-        if let Some(mut t) = try_tableau(line, Side::Both, &halvings(start, 3))? {
-            let curvature = t.curvature();
-            t.check_against(probe_step, probe, curvature);
-            let probe_bound = 4.0 * probe.noise + 2.0 * curvature.abs() * probe_step * probe_step;
-            if !t.settled() || t.best().1 <= PROBE_MARGIN * probe_bound {
-                return Ok(Some(t));
-            }
-        }
-        start /= 8.0;
-    }
-    Ok(None)
 }
 
 /// Forward or backward differences when `f` is not finite on one side of `x`.
