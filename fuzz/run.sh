@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reruns kobai's fuzz targets, one after the other, single process each.
 #
-#   fuzz/run.sh [SECONDS] [TARGET...]      # default: 600 s each; idx npz formula
+#   fuzz/run.sh [SECONDS] [TARGET...]      # default: 600 s each; idx npz formula architecture network_npz
 #
 # Builds with cargo-fuzz (release, debug assertions and overflow checks on,
 # AddressSanitizer on). For each target it first replays the inputs kept under
@@ -20,7 +20,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(idx npz formula)
+    targets=(idx npz formula architecture network_npz)
 fi
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,7 +39,7 @@ for target in "${targets[@]}"; do
     case "$target" in
     # Mutating 300 KB archives runs at a tenth of the speed; the 784-50-10
     # archive is replayed from fuzz/seeds/npz/ instead.
-    npz) extra=(-max_len=65536) ;;
+    npz | network_npz) extra=(-max_len=65536) ;;
     esac
 
     kept=$(find "fuzz/regressions/$target" "fuzz/seeds/$target" -type f 2>/dev/null | sort)

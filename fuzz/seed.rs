@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kobai::TwoLayerNet;
+use kobai::nets::{Activation, MultiLayerNet, SimpleConvNet};
+use kobai::{Params, TwoLayerNet};
 use kobai::data::write_idx_u8;
 use kobai::model::save_npz;
 
@@ -47,6 +48,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     save_npz(
         &TwoLayerNet::new(784, 50, 10, 0.01, 0)?,
         &large.join("seed-784-50-10.npz"),
+    )?;
+
+    // Descriptions of every kind of layer, and archives of deep and conv nets.
+    let architecture = dir("architecture")?;
+    let nets = [
+        MultiLayerNet::new(3, &[4, 2], 2).build()?,
+        MultiLayerNet::new(2, &[3], 2)
+            .activation(Activation::Tanh)
+            .batch_norm(true)
+            .dropout(0.25)
+            .weight_decay(0.1)
+            .build()?,
+        MultiLayerNet::new(2, &[2, 2], 3)
+            .activation(Activation::Sigmoid)
+            .build()?,
+        SimpleConvNet::new((1, 6, 6), 3)
+            .filters(2)
+            .filter_size(3)
+            .hidden(4)
+            .build()?,
+    ];
+    let network_npz = dir("network_npz")?;
+    for (k, net) in nets.iter().enumerate() {
+        let text = net.architecture().expect("a network describes itself");
+        std::fs::write(architecture.join(format!("seed-{k}")), text)?;
+        save_npz(net, &network_npz.join(format!("seed-{k}.npz")))?;
+    }
+    std::fs::write(
+        architecture.join("seed-pool"),
+        "conv(2,1x8x8,3x3,stride=1,pad=1) relu pool(avg,2x2,stride=2,pad=0) affine(32,2)",
     )?;
 
     let formula = dir("formula")?;

@@ -13,7 +13,9 @@ mod params;
 
 pub use grads::Grads;
 #[cfg(feature = "npz")]
-pub use npz::{load_npz, load_npz_from_reader, read_architecture, save_npz};
+pub use npz::{
+    load_npz, load_npz_from_reader, read_architecture, read_architecture_from_reader, save_npz,
+};
 pub use params::Params;
 pub(crate) use params::{saved, saved_mut};
 

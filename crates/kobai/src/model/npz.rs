@@ -163,6 +163,23 @@ pub fn read_architecture(path: &Path) -> Result<Option<String>> {
     read_text(&mut archive, &source)
 }
 
+/// [`read_architecture`] of an archive already in memory (or any reader).
+///
+/// # Errors
+/// [`KobaiError::Format`] for bytes that are not an `.npz` archive, or an
+/// architecture member that is not UTF-8 bytes.
+///
+/// ```
+/// use std::io::Cursor;
+/// use kobai::model::read_architecture_from_reader;
+/// assert!(read_architecture_from_reader(Cursor::new(b"not a zip")).is_err());
+/// ```
+pub fn read_architecture_from_reader<R: Read + Seek>(reader: R) -> Result<Option<String>> {
+    let source = "the archive";
+    let mut archive = ZipArchive::new(reader).map_err(|e| npz_error(source, &e))?;
+    read_text(&mut archive, source)
+}
+
 fn read_text<R: Read + Seek>(archive: &mut ZipArchive<R>, source: &str) -> Result<Option<String>> {
     let present = archive.index_for_name(ARCHITECTURE).is_some()
         || archive

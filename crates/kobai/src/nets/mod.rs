@@ -14,7 +14,7 @@ mod two_layer_net;
 mod two_layer_stages;
 
 pub use multi_layer_net::{Init, MultiLayerNet};
-pub use network::Network;
+pub use network::{MAX_ARCHITECTURE_LAYERS, MAX_ARCHITECTURE_VALUES, Network};
 pub use simple_conv_net::SimpleConvNet;
 pub use simple_net::{SimpleNet, simple_net_loss};
 pub use spec::LayerSpec;

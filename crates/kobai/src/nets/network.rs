@@ -70,6 +70,13 @@ struct Trace {
     updates: Vec<(String, ArrayD<f64>)>,
 }
 
+/// The most weights and buffer values a network built from a description
+/// ([`Network::from_architecture`]) may hold: 2 GiB of `f64`.
+pub const MAX_ARCHITECTURE_VALUES: usize = 1 << 28;
+
+/// The most layers a network built from a description may have.
+pub const MAX_ARCHITECTURE_LAYERS: usize = 10_000;
+
 impl Network {
     /// A network of `layers`, in order, without weight decay.
     ///
@@ -211,8 +218,10 @@ impl Network {
     /// [`load_npz`](crate::model::load_npz).
     ///
     /// # Errors
-    /// [`KobaiError::Format`] for text that is not an architecture, and the
-    /// errors of [`LayerSpec::build`].
+    /// [`KobaiError::Format`] for text that is not an architecture, or that
+    /// describes more than [`MAX_ARCHITECTURE_VALUES`] weights or
+    /// [`MAX_ARCHITECTURE_LAYERS`] layers (checked before anything is
+    /// allocated), and the errors of [`LayerSpec::build`].
     ///
     /// ```
     /// use kobai::nets::{MultiLayerNet, Network};
@@ -222,6 +231,9 @@ impl Network {
     /// let empty = Network::from_architecture(&text)?;
     /// assert_eq!(empty.architecture(), Some(text));
     /// assert!(Network::from_architecture("affine(2,3) wobble").is_err());
+    /// // Refused before allocating 8 EB, or 3 TB:
+    /// assert!(Network::from_architecture("affine(1000000000,1000000000)").is_err());
+    /// assert!(Network::from_architecture("conv(100000,3x28x28,1000x1000,stride=1,pad=0)").is_err());
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
     pub fn from_architecture(text: &str) -> Result<Self> {
@@ -229,9 +241,30 @@ impl Network {
             Some((layers, options)) => (layers, Some(options)),
             None => (text, None),
         };
-        let layers = layers
+        let specs = layers
             .split_whitespace()
-            .map(|word| word.parse::<LayerSpec>()?.build())
+            .map(str::parse::<LayerSpec>)
+            .collect::<Result<Vec<_>>>()?;
+        // Refused before anything is allocated: a description decides what
+        // kobai allocates, so it must not ask for more than a network may be.
+        let values = specs
+            .iter()
+            .try_fold(0usize, |sum, spec| sum.checked_add(spec.values()?))
+            .filter(|&n| n <= MAX_ARCHITECTURE_VALUES);
+        if values.is_none() || specs.len() > MAX_ARCHITECTURE_LAYERS {
+            return Err(KobaiError::Format {
+                path: "architecture".into(),
+                detail: format!(
+                    "describes {} layers of more than {MAX_ARCHITECTURE_VALUES} weights in all or \
+                     more than {MAX_ARCHITECTURE_LAYERS} layers; kobai builds networks of at most \
+                     those",
+                    specs.len()
+                ),
+            });
+        }
+        let layers = specs
+            .iter()
+            .map(LayerSpec::build)
             .collect::<Result<Vec<_>>>()?;
         let net = Network::new(layers)?;
         match options {

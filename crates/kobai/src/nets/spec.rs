@@ -93,6 +93,36 @@ pub enum LayerSpec {
 }
 
 impl LayerSpec {
+    /// How many values the layer's parameters and buffers hold (`None` if
+    /// more than `usize` counts): what building it allocates.
+    ///
+    /// ```
+    /// use kobai::nets::LayerSpec;
+    /// assert_eq!(LayerSpec::Affine { inputs: 784, outputs: 50 }.values(), Some(784 * 50 + 50));
+    /// assert_eq!(LayerSpec::Relu.values(), Some(0));
+    /// assert_eq!(LayerSpec::Affine { inputs: usize::MAX, outputs: 2 }.values(), None);
+    /// ```
+    pub fn values(&self) -> Option<usize> {
+        match self {
+            LayerSpec::Affine { inputs, outputs } => {
+                inputs.checked_mul(*outputs)?.checked_add(*outputs)
+            }
+            // gamma, beta, running mean and variance.
+            LayerSpec::BatchNorm { features } => features.checked_mul(4),
+            LayerSpec::Convolution {
+                filters,
+                input: (c, _, _),
+                filter: (fh, fw),
+                ..
+            } => filters
+                .checked_mul(*c)?
+                .checked_mul(*fh)?
+                .checked_mul(*fw)?
+                .checked_add(*filters),
+            _ => Some(0),
+        }
+    }
+
     /// A layer of this spec with zero weights (ready for
     /// [`load_npz`](crate::model::load_npz)), or the book's initial values for
     /// BatchNorm.
@@ -270,6 +300,17 @@ impl FromStr for LayerSpec {
                 ));
             }
         };
+        // Never more than a network may hold: checked before building, which
+        // would allocate it.
+        if spec
+            .values()
+            .is_none_or(|n| n > super::network::MAX_ARCHITECTURE_VALUES)
+        {
+            return Err(bad(&format!(
+                "it holds more than {} weights, kobai's limit for one network",
+                super::network::MAX_ARCHITECTURE_VALUES
+            )));
+        }
         // Reject what build would reject, so a parsed spec is a buildable one.
         if !matches!(spec, LayerSpec::Custom(_)) {
             spec.build()?;
