@@ -3,18 +3,10 @@
 //! line `error: …` on stderr naming what was wrong, nothing on stdout, and no
 //! panic. The library's catalogue is `crates/kobai/tests/bad_input.rs`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
-use common::kobai;
-
-/// A fresh, empty folder under the system temp dir.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kobai-bad-input-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
-}
+use common::{kobai, scratch};
 
 /// Runs `args` and checks the failure; `code` is 1 for kobai's errors, 2 for clap's.
 fn fails(args: &[&str], code: i32, needle: &str) {

@@ -1,29 +1,12 @@
 //! `kobai grad` and `kobai field`, run as a user runs them: the real binary,
 //! its output, its exit code, its files.
 
-use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::Value;
 
 mod common;
-use common::kobai;
-
-/// A fresh folder path under the system temp dir (not created).
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("kobai-formula-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{kobai, missing_folder, stderr, stdout};
 
 /// The run failed with exit code 1 and one line `error: …` containing `needle`.
 fn assert_one_error_line(out: &Output, needle: &str) {
@@ -240,7 +223,7 @@ fn grad_rejects_bad_steps_and_schemes() {
 
 #[test]
 fn field_json_lists_the_grid_and_writes_nothing() {
-    let dir = scratch("json");
+    let dir = missing_folder("json");
     let out = kobai(&[
         "field",
         "log(x) + y^2",
@@ -288,7 +271,7 @@ fn field_json_of_the_default_grid() {
 
 #[test]
 fn field_draws_png_and_svg() {
-    let dir = scratch("saddle");
+    let dir = missing_folder("saddle");
     let out = kobai(&[
         "field",
         "x^2 - y^2",
@@ -314,7 +297,7 @@ fn field_draws_png_and_svg() {
 
 #[test]
 fn field_leaves_out_points_where_the_gradient_is_not_finite() {
-    let dir = scratch("log");
+    let dir = missing_folder("log");
     let out = kobai(&[
         "field",
         "log(x) + y^2",
@@ -351,7 +334,7 @@ fn field_with_bad_input_writes_nothing() {
         ),
         (&["sqrt(-1 - x^2)"], "not finite anywhere on the grid"),
     ] {
-        let dir = scratch("bad");
+        let dir = missing_folder("bad");
         let mut all = vec!["field", "--out", dir.to_str().expect("utf-8 path")];
         all.extend_from_slice(args);
         assert_one_error_line(&kobai(&all), needle);

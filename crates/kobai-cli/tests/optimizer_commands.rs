@@ -3,16 +3,7 @@
 use std::process::Output;
 
 mod common;
-use common::kobai;
-
-fn json(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
+use common::{json, kobai};
 
 fn one_line_error(out: &Output) -> String {
     assert_eq!(out.status.code(), Some(1));

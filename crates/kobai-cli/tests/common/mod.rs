@@ -81,3 +81,9 @@ pub fn json(out: &Output) -> serde_json::Value {
     assert!(out.status.success(), "failed: {}", stderr(out));
     serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
 }
+
+/// A path in a fresh scratch folder that does not exist yet (for checking
+/// that a command creates it, or does not).
+pub fn missing_folder(name: &str) -> std::path::PathBuf {
+    scratch(name).join("out")
+}
