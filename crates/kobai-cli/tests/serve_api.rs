@@ -2,78 +2,42 @@
 //! the CLI, 4xx with `{"error": …}` for every bad request, and a server that
 //! stays responsive under a few hundred concurrent requests.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{kobai, stdout};
+use common::{Server, kobai, stdout};
 
-/// A running `kobai serve --port 0`, stopped when dropped.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start() -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
-            .args(["serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("kobai serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the first line");
-        let address = line
-            .trim()
-            .strip_prefix("http://")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .unwrap_or_else(|| panic!("the first line is the URL, not {line:?}"))
-            .to_string();
-        Server { child, address }
-    }
-
-    /// `GET path`: the status and the body.
-    fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.address).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.address
-        )
-        .expect("request sent");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("an answer");
-        let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .expect("a status");
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            unchunk(body)
-        } else {
-            body.to_string()
-        };
-        (status, body)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `GET path` from `server`: the status and the body.
+fn get(server: &Server, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(server.address()).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        server.address()
+    )
+    .expect("request sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("head and body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        unchunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
 }
 
 fn unchunk(mut body: &str) -> String {
@@ -108,7 +72,10 @@ fn error_of(body: &str) -> String {
 #[test]
 fn the_api_answers_with_the_clis_json_byte_for_byte() {
     let server = Server::start();
-    let (status, body) = server.get(&format!("/api/grad?f={}&at=1,-2", encode("x0^2 + sin(x1)")));
+    let (status, body) = get(
+        &server,
+        &format!("/api/grad?f={}&at=1,-2", encode("x0^2 + sin(x1)")),
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -121,10 +88,13 @@ fn the_api_answers_with_the_clis_json_byte_for_byte() {
         ]))
     );
 
-    let (status, body) = server.get(&format!(
-        "/api/descend?f={}&from=-3,4&optimizer=adam&lr=0.3&steps=50",
-        encode("x^2/20 + y^2")
-    ));
+    let (status, body) = get(
+        &server,
+        &format!(
+            "/api/descend?f={}&from=-3,4&optimizer=adam&lr=0.3&steps=50",
+            encode("x^2/20 + y^2")
+        ),
+    );
     assert_eq!(status, 200, "{body}");
     let cli = kobai(&[
         "descend",
@@ -148,17 +118,17 @@ fn the_api_answers_with_the_clis_json_byte_for_byte() {
     assert_eq!(path[50]["x"], v["x"]);
     assert!(path[50]["gradient_norm"].as_f64().expect("a number") < 8.0);
 
-    let (status, body) = server.get(&format!(
-        "/api/surface?f={}&x0=0,1&x1=0,2&n=3",
-        encode("x*y")
-    ));
+    let (status, body) = get(
+        &server,
+        &format!("/api/surface?f={}&x0=0,1&x1=0,2&n=3", encode("x*y")),
+    );
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(v["xs"], serde_json::json!([0.0, 0.5, 1.0]));
     assert_eq!(v["values"][8], 2.0, "x0 = 1, x1 = 2");
     assert_eq!(v["gradients"][8], serde_json::json!([2.0, 1.0]));
 
-    let (status, body) = server.get("/");
+    let (status, body) = get(&server, "/");
     assert_eq!(status, 200);
     assert!(body.contains("kobai") && body.contains("/app.js"));
 }
@@ -215,7 +185,7 @@ fn bad_requests_get_a_4xx_and_one_message_never_a_500() {
         ("/no/such/page".into(), 404, "no such page"),
     ];
     for (path, expected, needle) in cases {
-        let (status, body) = server.get(&path);
+        let (status, body) = get(&server, &path);
         assert_eq!(status, expected, "{path}: {body}");
         let message = error_of(&body);
         assert!(message.contains(needle), "{path}: {message}");
@@ -223,7 +193,7 @@ fn bad_requests_get_a_4xx_and_one_message_never_a_500() {
     }
     assert!(!std::path::Path::new("/tmp/kobai-serve-x").exists());
     // Still up.
-    assert_eq!(server.get("/api/grad?f=x&at=1").0, 200);
+    assert_eq!(get(&server, "/api/grad?f=x&at=1").0, 200);
 }
 
 #[test]
@@ -236,7 +206,7 @@ fn a_few_hundred_concurrent_requests_leave_the_server_responsive() {
     );
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..300)
-            .map(|_| scope.spawn(|| server.get(&path).0))
+            .map(|_| scope.spawn(|| get(&server, &path).0))
             .collect();
         workers
             .into_iter()
@@ -249,7 +219,7 @@ fn a_few_hundred_concurrent_requests_leave_the_server_responsive() {
     assert!(ok > 0);
     // And it answers a new request at once afterwards.
     let after = Instant::now();
-    assert_eq!(server.get("/api/grad?f=x&at=1").0, 200);
+    assert_eq!(get(&server, "/api/grad?f=x&at=1").0, 200);
     eprintln!(
         "300 concurrent descents: {ok} answered, {busy} told to retry, in {:.2} s; then one in {:.3} s",
         after.duration_since(started).as_secs_f64(),

@@ -87,3 +87,47 @@ pub fn json(out: &Output) -> serde_json::Value {
 pub fn missing_folder(name: &str) -> std::path::PathBuf {
     scratch(name).join("out")
 }
+
+/// A running `kobai serve --port 0`, stopped when dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// The URL it printed first, e.g. `http://127.0.0.1:40123/`.
+    pub url: String,
+}
+
+impl Server {
+    /// Starts the server and waits for its URL.
+    pub fn start() -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kobai"))
+            .args(["serve", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kobai serve starts");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the first line");
+        assert!(
+            line.starts_with("http://"),
+            "the first line is the URL: {line:?}"
+        );
+        Server {
+            child,
+            url: line.trim().to_string(),
+        }
+    }
+
+    /// `host:port`.
+    pub fn address(&self) -> &str {
+        self.url.trim_start_matches("http://").trim_end_matches('/')
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -13,8 +13,6 @@ use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
 
-#[cfg(test)]
-use crate::atomic_file::temp_path;
 use crate::atomic_file::{io_error, write_atomically};
 use crate::error::{KobaiError, Result};
 
@@ -669,14 +667,5 @@ mod tests {
         assert!(check_dims(&[0, u32::MAX as usize, u32::MAX as usize, 2]).is_err());
         assert!(check_dims(&[0, u32::MAX as usize, u32::MAX as usize]).is_err());
         assert!(check_dims(&[0, u32::MAX as usize, i32::MAX as usize]).is_ok());
-    }
-
-    #[test]
-    fn temp_names_differ_and_stay_in_the_folder() {
-        let a = temp_path(Path::new("/tmp/x/file.idx")).unwrap();
-        let b = temp_path(Path::new("/tmp/x/file.idx")).unwrap();
-        assert_ne!(a, b);
-        assert_eq!(a.parent(), Some(Path::new("/tmp/x")));
-        assert!(temp_path(Path::new("/")).is_err());
     }
 }
