@@ -51,7 +51,7 @@ fn browser() -> Option<Browser> {
         .path(Some(path))
         .sandbox(false)
         .headless(true)
-        .window_size(Some((1200, 900)))
+        .window_size(Some((1200, 1350)))
         .idle_browser_timeout(Duration::from_secs(120))
         .build()
         .expect("launch options");
@@ -150,6 +150,13 @@ fn the_descent_page_loads_draws_paths_shows_errors_and_keeps_its_state_in_the_ur
     assert_eq!(
         eval(&tab, "document.querySelectorAll('#table tbody tr').length"),
         3
+    );
+    // The error-against-step plot is drawn (some pixels are not blank).
+    wait_for(
+        &tab,
+        "(() => { const c = document.getElementById('sweep'); \
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+         for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true; return false; })()",
     );
 
     // A click on the plot sets the start and draws new paths.

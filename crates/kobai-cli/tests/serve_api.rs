@@ -120,6 +120,25 @@ fn the_api_answers_with_the_clis_json_byte_for_byte() {
 
     let (status, body) = get(
         &server,
+        &format!("/api/hsweep?f={}&at=0.7", encode("sin(x)")),
+    );
+    assert_eq!(status, 200, "{body}");
+    let cli = kobai(&[
+        "grad",
+        "sin(x)",
+        "--at",
+        "0.7",
+        "--h-sweep",
+        "--no-plots",
+        "--json",
+    ]);
+    assert_eq!(body, stdout(&cli));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(v["steps"].as_array().map(Vec::len), Some(65));
+    assert_eq!(v["schemes"][1]["name"], "central (the book's)");
+
+    let (status, body) = get(
+        &server,
         &format!("/api/surface?f={}&x0=0,1&x1=0,2&n=3", encode("x*y")),
     );
     assert_eq!(status, 200, "{body}");

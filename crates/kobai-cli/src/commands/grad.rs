@@ -2,6 +2,8 @@
 //! central difference, or another finite-difference scheme) beside exact (dual
 //! numbers).
 
+use std::path::PathBuf;
+
 use anyhow::{Result, ensure};
 use kobai::Formula;
 use kobai::error::short_number;
@@ -11,6 +13,7 @@ use ndarray::{Array1, Ix1};
 
 use super::grad_report::{as_json, as_text, warning};
 use crate::formula_input::formula_text;
+use crate::output_paths::ensure_out_dir;
 use crate::point::parse_numbers;
 
 /// Options of `kobai grad`.
@@ -60,6 +63,22 @@ pub struct Args {
     /// Print the results as one JSON object, for scripts.
     #[arg(long)]
     pub(super) json: bool,
+    /// Instead: the error of the forward, central (the book's), five-point
+    /// and Richardson schemes for every step h from 1e-16 to 1 (4 a decade),
+    /// against the exact gradient, drawn as h_sweep.png/.svg in --out.
+    #[arg(long, conflicts_with_all = ["scheme", "h"])]
+    h_sweep: bool,
+    /// Folder for the --h-sweep picture (created if missing).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "kobai-out",
+        requires = "h_sweep"
+    )]
+    out: PathBuf,
+    /// With --h-sweep: print only, draw nothing.
+    #[arg(long, requires = "h_sweep")]
+    no_plots: bool,
 }
 
 /// A finite-difference scheme, as `--scheme` spells it.
@@ -114,6 +133,52 @@ pub(super) struct Report {
     pub largest_difference: f64,
 }
 
+/// `--h-sweep`: the error against the step, printed and drawn.
+fn h_sweep_run(args: &Args, formula: &Formula, point: &Array1<f64>) -> Result<()> {
+    let value = formula.evaluate(point)?;
+    ensure!(
+        value.is_finite(),
+        "f is {} at x = {}; the gradient is defined only where f is finite",
+        short_number(value),
+        numpy_str(point)
+    );
+    let sweep = super::h_sweep::sweep(formula, point)?;
+    let pictures = if args.no_plots {
+        Vec::new()
+    } else {
+        ensure_out_dir(&args.out)?;
+        let title = format!(
+            "f = {} at x = {}",
+            formula
+                .source()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            numpy_str(point)
+        );
+        sweep.draw(&args.out.join("h_sweep"), &title)?
+    };
+    let files: Vec<String> = pictures.iter().map(|p| p.display().to_string()).collect();
+    if args.json {
+        let mut v = sweep.as_json();
+        v["formula"] = formula.source().into();
+        v["point"] = point.to_vec().into();
+        v["pictures"] = files.into();
+        outln!("{v}");
+    } else {
+        outln!(
+            "The error of each scheme against the step h, at x = {} (exact gradient {}):",
+            numpy_str(point),
+            numpy_str(&sweep.exact)
+        );
+        out!("{}", sweep.as_text());
+        for file in files {
+            outln!("Picture: {file}");
+        }
+    }
+    Ok(())
+}
+
 /// Checks the formula, the point and the step, then differentiates.
 pub fn run(args: &Args) -> Result<()> {
     let formula = Formula::parse(&formula_text(&args.formula)?)?;
@@ -125,6 +190,9 @@ pub fn run(args: &Args) -> Result<()> {
             "--h must be a finite number above 0, got {}",
             short_number(h)
         );
+    }
+    if args.h_sweep {
+        return h_sweep_run(args, &formula, &point);
     }
     let report = differentiate(&formula, point, args.scheme, args.h)?;
     if args.json {

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod field;
 pub mod grad;
 mod grad_report;
+mod h_sweep;
 mod network_choice;
 pub mod notebook;
 mod notebook_pictures;

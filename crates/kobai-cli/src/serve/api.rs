@@ -152,6 +152,26 @@ pub async fn grad(Shared(state): Shared<State>, query: Params) -> Response {
     }
 }
 
+/// `GET /api/hsweep?f=…&at=…`: `kobai grad F --at … --h-sweep --no-plots
+/// --json`, the error of each scheme against the step.
+pub async fn hsweep(Shared(state): Shared<State>, query: Params) -> Response {
+    let run = || -> Result<Vec<String>, ApiError> {
+        let q = params(query)?;
+        let f = state.formula(&q)?;
+        required(&q, "at")?;
+        let mut args = ["grad", "--json", "--h-sweep", "--no-plots"]
+            .map(String::from)
+            .to_vec();
+        args.extend(options(&q, &[("at", "at")]));
+        args.extend(["--".to_string(), f.to_string()]);
+        Ok(args)
+    };
+    match run() {
+        Ok(args) => state.command(args).await,
+        Err(e) => e.into_response(),
+    }
+}
+
 /// `GET /api/descend?f=…&from=…[&optimizer=…][&lr=…][&steps=…]`:
 /// `kobai descend F --from … --json`.
 pub async fn descend(Shared(state): Shared<State>, query: Params) -> Response {

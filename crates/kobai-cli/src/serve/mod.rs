@@ -41,6 +41,7 @@ pub fn router() -> Router {
         .route("/api/grad", get(api::grad))
         .route("/api/descend", get(api::descend))
         .route("/api/surface", get(api::surface))
+        .route("/api/hsweep", get(api::hsweep))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response() })
         .with_state(api::State::new(Limits::default()))
 }

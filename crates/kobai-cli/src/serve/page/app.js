@@ -319,6 +319,68 @@ function format(v) {
   return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toFixed(4);
 }
 
+// ---------- the error of a numerical derivative against its step ----------
+
+const SWEEP_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"];
+
+async function drawSweep() {
+  const c = $("sweep");
+  const g = c.getContext("2d");
+  g.clearRect(0, 0, c.width, c.height);
+  let answer;
+  try {
+    answer = await api("/api/hsweep", { f: state.f, at: state.start.join(",") });
+  } catch (e) {
+    g.fillStyle = "#b00020";
+    g.font = "13px system-ui, sans-serif";
+    g.fillText(e.message.slice(0, 90), 10, 24);
+    return;
+  }
+  const m = { left: 56, right: 170, top: 16, bottom: 40 };
+  const w = c.width - m.left - m.right;
+  const h = c.height - m.top - m.bottom;
+  const logs = answer.schemes.flatMap((s) => s.errors.filter((e) => e !== null).map(Math.log10));
+  if (!logs.length) return;
+  const lo = Math.floor(Math.min(...logs));
+  const hi = Math.ceil(Math.max(...logs));
+  const sx = (lh) => m.left + ((lh + 16) / 16) * w;
+  const sy = (le) => m.top + ((hi - le) / Math.max(hi - lo, 1)) * h;
+  g.strokeStyle = "#999";
+  g.strokeRect(m.left, m.top, w, h);
+  g.fillStyle = "#444";
+  g.font = "12px system-ui, sans-serif";
+  g.textAlign = "center";
+  for (let d = -16; d <= 0; d += 4) g.fillText(`1e${d}`, sx(d), c.height - m.bottom + 16);
+  g.fillText("step h", m.left + w / 2, c.height - 6);
+  g.textAlign = "right";
+  for (let d = lo; d <= hi; d += Math.max(1, Math.ceil((hi - lo) / 6))) g.fillText(`1e${d}`, m.left - 6, sy(d) + 4);
+  g.setLineDash([6, 4]);
+  g.strokeStyle = "#777";
+  g.beginPath();
+  g.moveTo(sx(-4), m.top);
+  g.lineTo(sx(-4), m.top + h);
+  g.stroke();
+  g.setLineDash([]);
+  answer.schemes.forEach((scheme, k) => {
+    g.strokeStyle = g.fillStyle = SWEEP_COLORS[k % SWEEP_COLORS.length];
+    g.lineWidth = 2;
+    g.beginPath();
+    let pen = false;
+    scheme.errors.forEach((e, i) => {
+      if (e === null) { pen = false; return; }
+      const x = sx(Math.log10(answer.steps[i]));
+      const y = sy(Math.log10(e));
+      if (pen) g.lineTo(x, y); else g.moveTo(x, y);
+      pen = true;
+    });
+    g.stroke();
+    g.textAlign = "left";
+    g.fillText(scheme.name, m.left + w + 10, m.top + 16 + 18 * k);
+  });
+  g.fillStyle = "#777";
+  g.fillText("- - the book's h = 1e-4", m.left + w + 10, m.top + 16 + 18 * answer.schemes.length);
+}
+
 // ---------- the work ----------
 
 async function refresh() {
@@ -339,6 +401,7 @@ async function refresh() {
 
 async function descend() {
   writeUrl();
+  drawSweep();
   if (animation) cancelAnimationFrame(animation);
   const chosen = OPTIMIZERS.filter((o) => state.on[o.name]);
   try {
