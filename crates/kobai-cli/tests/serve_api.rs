@@ -245,3 +245,57 @@ fn a_few_hundred_concurrent_requests_leave_the_server_responsive() {
         after.elapsed().as_secs_f64()
     );
 }
+
+/// Any query, to any endpoint: a JSON answer with 200 or a 4xx status,
+/// never a 5xx, a panic or a hang (random queries, percent-encoded).
+#[test]
+fn random_queries_get_json_and_never_a_5xx() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let server = Server::start();
+    let mut runner = TestRunner::new(Config::with_cases(48));
+    let keys = prop_oneof![
+        Just("f"),
+        Just("at"),
+        Just("from"),
+        Just("steps"),
+        Just("lr"),
+        Just("optimizer"),
+        Just("n"),
+        Just("x0"),
+        Just("scheme"),
+        Just("h"),
+    ];
+    let values = prop_oneof![
+        "\\PC{0,40}",
+        "[-0-9.,e]{0,20}",
+        Just("x0^2 + x1^2".to_string()),
+        Just("1,2".to_string()),
+    ];
+    let endpoint = prop_oneof![
+        Just("/api/grad"),
+        Just("/api/descend"),
+        Just("/api/surface"),
+        Just("/api/hsweep"),
+    ];
+    let queries = (endpoint, proptest::collection::vec((keys, values), 0..6));
+    runner
+        .run(&queries, |(path, pairs)| {
+            let query: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode(v)))
+                .collect();
+            let (status, body) = get(&server, &format!("{path}?{}", query.join("&")));
+            prop_assert!(
+                status == 200 || (400..500).contains(&status),
+                "{status}: {body}"
+            );
+            let v: serde_json::Value = serde_json::from_str(&body)
+                .map_err(|e| TestCaseError::fail(format!("not JSON ({e}): {body}")))?;
+            if status != 200 {
+                prop_assert!(v["error"].is_string(), "{body}");
+            }
+            Ok(())
+        })
+        .expect("every query answered");
+}
