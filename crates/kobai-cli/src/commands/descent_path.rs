@@ -1,12 +1,16 @@
 //! A descent of a formula, step by step, keeping only what is shown: at most
-//! [`KEPT_POINTS`] evenly spaced points (the start and the end among them) for
-//! the picture and the JSON, so a million steps need neither a million points
-//! in memory nor a million-point SVG.
+//! [`KEPT_POINTS`] evenly spaced steps (the start and the end among them) for
+//! the JSON, and for the picture the path thinned by its shape
+//! ([`ThinPath`]: every corner wider than the picture shows, at most 2000
+//! points), so a million steps need neither a million points in memory nor a
+//! million-point SVG.
 
 use anyhow::{Context, Result, ensure};
 use kobai::error::short_number;
 use kobai::numpy_style::{numpy_str, py_float_repr};
 use kobai::{Formula, Optimizer, minimize};
+
+use crate::plot::ThinPath;
 use ndarray::Array1;
 
 /// The most points a descent keeps, besides its start.
@@ -19,6 +23,8 @@ pub const MAX_STEPS: usize = 100_000_000;
 #[derive(Debug)]
 pub struct Descent {
     pub kept: Vec<(usize, Array1<f64>)>,
+    /// The (x0, x1) path thinned for drawing (empty for one coordinate).
+    drawn: Vec<(f64, f64)>,
 }
 
 impl Descent {
@@ -27,9 +33,10 @@ impl Descent {
         &self.kept[self.kept.len() - 1].1
     }
 
-    /// The kept points as (x0, x1) pairs, for drawing.
+    /// The path as (x0, x1) pairs thinned for drawing: its shape at the
+    /// scale of a picture, the first and the last point among them.
     pub fn plane(&self) -> Vec<(f64, f64)> {
-        self.kept.iter().map(|(_, p)| (p[0], p[1])).collect()
+        self.drawn.clone()
     }
 }
 
@@ -64,6 +71,11 @@ pub fn descend(
     );
     let every = steps.div_ceil(KEPT_POINTS).max(1);
     let mut kept = vec![(0, start.clone())];
+    let mut drawn = ThinPath::default();
+    let plane = |p: &Array1<f64>| (p.len() >= 2).then(|| (p[0], p[1]));
+    if let Some(p) = plane(start) {
+        drawn.push(p);
+    }
     let mut x = start.clone();
     for step in 1..=steps {
         let diverged = || {
@@ -84,11 +96,17 @@ pub fn descend(
             py_float_repr(value)
         );
         x = next;
+        if let Some(p) = plane(&x) {
+            drawn.push(p);
+        }
         if step % every == 0 || step == steps {
             kept.push((step, x.clone()));
         }
     }
-    Ok(Descent { kept })
+    Ok(Descent {
+        kept,
+        drawn: drawn.into_points(),
+    })
 }
 
 #[cfg(test)]
@@ -109,6 +127,10 @@ mod tests {
         let descent = descend(&formula, &start, &mut Momentum::new(0.1, 0.9)?, 2500)?;
         assert_eq!(descent.end(), &whole[2500]);
         assert_eq!(descent.kept.len(), 1 + 834, "every third step and the last");
+        let drawn = descent.plane();
+        assert!(drawn.len() <= 2000 && drawn.len() > 100, "{}", drawn.len());
+        assert_eq!(drawn[0], (-7.0, 2.0));
+        assert_eq!(drawn[drawn.len() - 1], (whole[2500][0], whole[2500][1]));
         for (step, point) in &descent.kept {
             assert_eq!(point, &whole[*step], "step {step}");
         }

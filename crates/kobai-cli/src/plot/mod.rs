@@ -17,6 +17,7 @@ mod path;
 mod polyline;
 mod render;
 mod text;
+mod thin;
 mod ticks;
 mod validate;
 
@@ -26,3 +27,4 @@ pub use filters::{FilterPanel, FilterSpec, draw_filters};
 pub use grid::{GridSpec, PALETTE, Panel, Series, Shape, draw_grid, histogram};
 pub use panels::draw_descent_panels;
 pub use path::{PathSpec, draw_descent_path};
+pub use thin::ThinPath;
