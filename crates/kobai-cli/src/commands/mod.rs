@@ -13,7 +13,7 @@ mod h_sweep;
 mod network_choice;
 pub mod notebook;
 mod notebook_pictures;
-mod optimizer_choice;
+pub(crate) mod optimizer_choice;
 pub mod optimizers;
 pub mod serve;
 pub mod train;

@@ -22,7 +22,7 @@ pub enum OptimizerName {
 
 impl OptimizerName {
     /// The optimizer with learning rate `lr` and the book's other defaults.
-    pub fn build(self, lr: f64) -> Result<Box<dyn Optimizer>> {
+    pub fn build(self, lr: f64) -> Result<Box<dyn Optimizer + Send>> {
         Ok(match self {
             OptimizerName::Sgd => Box::new(Sgd::new(lr)?),
             OptimizerName::Momentum => Box::new(Momentum::new(lr, 0.9)?),

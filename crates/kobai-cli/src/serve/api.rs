@@ -12,28 +12,32 @@ use axum::response::{IntoResponse, Response};
 use kobai::Formula;
 use ndarray::Array1;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
+use super::net_api::Networks;
 use super::{ApiError, Limits};
 
 /// What every request shares: the limits and the permits to compute.
 #[derive(Clone)]
 pub struct State {
     limits: Limits,
-    permits: Arc<Semaphore>,
+    pub(super) permits: Arc<Semaphore>,
+    pub(super) networks: Arc<Networks>,
 }
 
 impl State {
-    pub fn new(limits: Limits) -> Self {
+    /// `stopping` turns true when the server stops, ending training streams.
+    pub fn new(limits: Limits, stopping: watch::Receiver<bool>) -> Self {
         Self {
             limits,
             permits: Arc::new(Semaphore::new(limits.concurrent)),
+            networks: Arc::new(Networks::new(stopping)),
         }
     }
 
     /// Runs `work` on a blocking thread once a permit is free, within the
     /// time limit.
-    async fn compute<T: Send + 'static>(
+    pub(super) async fn compute<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
@@ -110,10 +114,10 @@ impl State {
     }
 }
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// The query's parameters, or a 400 saying why they cannot be read.
-fn params(query: Params) -> Result<HashMap<String, String>, ApiError> {
+pub(super) fn params(query: Params) -> Result<HashMap<String, String>, ApiError> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::bad(format!("malformed query: {}", e.body_text())))

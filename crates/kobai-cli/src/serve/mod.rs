@@ -10,11 +10,15 @@
 
 mod api;
 mod limits;
+mod net_api;
+mod net_config;
+mod net_session;
 
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use tokio::sync::watch;
 
 pub use limits::Limits;
 
@@ -22,10 +26,24 @@ pub use limits::Limits;
 const INDEX: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/style.css");
+const NETWORK: &str = include_str!("page/network.html");
+const NETWORK_SCRIPT: &str = include_str!("page/network.js");
 
-/// Every route of the playground.
-pub fn router() -> Router {
-    Router::new()
+/// Ends the training streams when the server stops (they would otherwise
+/// hold a graceful shutdown open).
+pub struct Stopper(watch::Sender<bool>);
+
+impl Stopper {
+    /// Ends every training stream at its next frame.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Every route of the playground, and what stops its streams.
+pub fn playground() -> (Router, Stopper) {
+    let (stop, stopping) = watch::channel(false);
+    let router = Router::new()
         .route(
             "/",
             get(|| async { page(INDEX, "text/html; charset=utf-8") }),
@@ -35,6 +53,14 @@ pub fn router() -> Router {
             get(|| async { page(SCRIPT, "text/javascript; charset=utf-8") }),
         )
         .route(
+            "/network",
+            get(|| async { page(NETWORK, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/network.js",
+            get(|| async { page(NETWORK_SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
             "/style.css",
             get(|| async { page(STYLE, "text/css; charset=utf-8") }),
         )
@@ -42,8 +68,15 @@ pub fn router() -> Router {
         .route("/api/descend", get(api::descend))
         .route("/api/surface", get(api::surface))
         .route("/api/hsweep", get(api::hsweep))
+        .route("/api/net", post(net_api::create))
+        .route("/api/net/{id}", axum::routing::delete(net_api::forget))
+        .route("/api/net/{id}/train", get(net_api::train))
+        .route("/api/net/{id}/step", post(net_api::step))
+        .route("/api/net/{id}/pause", post(net_api::pause))
+        .route("/api/net/{id}/weights.npz", get(net_api::weights))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page").into_response() })
-        .with_state(api::State::new(Limits::default()))
+        .with_state(api::State::new(Limits::default(), stopping));
+    (router, Stopper(stop))
 }
 
 fn page(body: &'static str, kind: &'static str) -> Response {

@@ -2,6 +2,9 @@
 
 #![allow(dead_code)] // each test file uses some of them
 
+pub mod browser;
+pub mod http;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -117,6 +120,23 @@ impl Server {
             child,
             url: line.trim().to_string(),
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the server to exit; its status, if it did.
+    pub fn wait_exit(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().expect("waits") {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
     }
 
     /// `host:port`.

@@ -63,6 +63,7 @@ mod batches_state;
 mod dataset;
 mod features;
 mod idx;
+mod planar;
 mod spiral;
 
 pub use batches::{Batches, Sampling, permutation};
@@ -72,4 +73,5 @@ pub use dataset::{
     Dataset, ImageShape, MNIST_CLASSES, MNIST_FILES, load_mnist_dir, load_mnist_train,
 };
 pub use idx::{IDX_MAX_DIMS, IdxArray, read_idx_u8, read_idx_u8_from_bytes, write_idx_u8};
+pub use planar::{PLANAR_MAX_POINTS, Planar, planar_points};
 pub use spiral::{SPIRAL_CLASSES, SPIRAL_NOISE, spiral, spiral_points};

@@ -14,7 +14,8 @@ mod params;
 pub use grads::Grads;
 #[cfg(feature = "npz")]
 pub use npz::{
-    load_npz, load_npz_from_reader, read_architecture, read_architecture_from_reader, save_npz,
+    load_npz, load_npz_from_reader, npz_bytes, read_architecture, read_architecture_from_reader,
+    save_npz,
 };
 pub use params::Params;
 pub(crate) use params::{saved, saved_mut};

@@ -33,22 +33,46 @@ use crate::error::{KobaiError, Result};
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
 pub fn save_npz<M: Params>(model: &M, path: &Path) -> Result<()> {
+    let bytes = npz_archive(model, &path.display().to_string())?;
+    write_atomically(path, &bytes)
+}
+
+/// The bytes of the `.npz` archive [`save_npz`] writes, in memory (for
+/// sending over a network, or into a file of your own).
+///
+/// # Errors
+/// [`KobaiError::Format`] if an array cannot be encoded.
+///
+/// ```
+/// use kobai::model::{load_npz_from_reader, npz_bytes};
+/// let net = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 0)?;
+/// let bytes = npz_bytes(&net)?;
+/// let mut other = kobai::TwoLayerNet::new(4, 3, 2, 0.1, 99)?;
+/// load_npz_from_reader(&mut other, std::io::Cursor::new(bytes))?;
+/// assert_eq!(other, net);
+/// # Ok::<(), kobai::KobaiError>(())
+/// ```
+pub fn npz_bytes<M: Params>(model: &M) -> Result<Vec<u8>> {
+    npz_archive(model, "the .npz archive")
+}
+
+/// The archive of `model`'s saved arrays and architecture; `what` names it in errors.
+fn npz_archive<M: Params>(model: &M, what: &str) -> Result<Vec<u8>> {
     let mut writer = NpzWriter::new(Cursor::new(Vec::new()));
     for (name, param) in saved(model) {
         writer
             .add_array(name, &param)
-            .map_err(|e| npz_error(&path.display().to_string(), &e))?;
+            .map_err(|e| npz_error(what, &e))?;
     }
     if let Some(text) = model.architecture() {
         writer
             .add_array(ARCHITECTURE, &Array1::from(text.into_bytes()))
-            .map_err(|e| npz_error(&path.display().to_string(), &e))?;
+            .map_err(|e| npz_error(what, &e))?;
     }
-    let bytes = writer
+    Ok(writer
         .finish()
-        .map_err(|e| npz_error(&path.display().to_string(), &e))?
-        .into_inner();
-    write_atomically(path, &bytes)
+        .map_err(|e| npz_error(what, &e))?
+        .into_inner())
 }
 
 /// Loads the parameters of `model` from an `.npz` archive written by
