@@ -362,6 +362,8 @@ fn custom_points(value: Option<&Value>) -> Result<Vec<(f64, f64, usize)>, ApiErr
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy;
+
     use super::*;
 
     fn read(body: &str) -> Result<NetConfig, String> {
@@ -449,6 +451,83 @@ mod tests {
         ] {
             let message = read(body).unwrap_err();
             assert!(message.contains(says), "{body}: {message}");
+        }
+    }
+
+    /// A JSON value for `key`: sometimes sensible, often not.
+    fn value_for(key: &'static str) -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let any = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|v| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)),
+            "[a-z0-9^*()]{0,8}".prop_map(Value::from),
+        ];
+        let sensible: BoxedStrategy<Value> = match key {
+            "data" => {
+                proptest::sample::select(vec!["circles", "xor", "gaussians", "spiral", "custom"])
+                    .prop_map(Value::from)
+                    .boxed()
+            }
+            "points" => (0u64..60).prop_map(Value::from).boxed(),
+            "noise" | "test" | "dropout" | "l2" => (0.0..1.0f64).prop_map(Value::from).boxed(),
+            "custom" => proptest::collection::vec((-10.0..10.0f64, -10.0..10.0f64, 0u64..9), 0..12)
+                .prop_map(|rows| json_rows(&rows))
+                .boxed(),
+            "features" => proptest::collection::vec(
+                proptest::sample::select(vec!["x0", "x1", "x0^2", "sin(x1)", "cos"]),
+                0..4,
+            )
+            .prop_map(|names| Value::from(names))
+            .boxed(),
+            "hidden" => proptest::collection::vec(0u64..70, 0..10)
+                .prop_map(Value::from)
+                .boxed(),
+            "lr" => (0.0..12.0f64).prop_map(Value::from).boxed(),
+            "batch" => (0u64..40).prop_map(Value::from).boxed(),
+            _ => any.clone().boxed(),
+        };
+        prop_oneof![3 => sensible, 1 => any]
+    }
+
+    fn json_rows(rows: &[(f64, f64, u64)]) -> Value {
+        Value::from(
+            rows.iter()
+                .map(|&(a, b, l)| serde_json::json!([a, b, l]))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(300))]
+
+        /// Any mix of keys and values is either refused with one line, or
+        /// builds a network that trains an epoch and draws a frame.
+        #[test]
+        fn any_setup_is_refused_in_one_line_or_trains(
+            chosen in proptest::collection::vec(proptest::sample::select(KEYS.to_vec()), 0..8)
+                .prop_flat_map(|keys| keys.into_iter().map(|k| (proptest::strategy::Just(k), value_for(k))).collect::<Vec<_>>())
+        ) {
+            let body = Value::Object(chosen.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+            match NetConfig::from_json(body.to_string().as_bytes()) {
+                Err(e) => proptest::prop_assert!(!e.message.contains('\n') && e.status.is_client_error(), "{}", e.message),
+                Ok(config) => match super::super::net_session::Session::new(config) {
+                    Err(e) => proptest::prop_assert!(e.status.is_client_error(), "{}", e.message),
+                    Ok(mut session) => {
+                        session.run_epoch();
+                        let frame = session.frame();
+                        proptest::prop_assert_eq!(frame["epoch"].as_u64().unwrap_or(0) + u64::from(frame["finished"] == true), 1);
+                    }
+                },
+            }
+        }
+
+        /// Bytes that are not a setup never panic the reader.
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = NetConfig::from_json(&bytes);
         }
     }
 }
