@@ -326,3 +326,40 @@ fn ctrl_c_ends_open_training_streams_and_the_server() {
         "the stream said why it ended"
     );
 }
+
+#[test]
+fn requests_are_answered_while_networks_train() {
+    let server = Server::start();
+    // Eight streams of big epochs (2 000 points, batch 1, 8 layers of 64).
+    let heavy = json!({"points": 2000, "batch": 1, "hidden": [64, 64, 64, 64, 64, 64, 64, 64], "test": 0.1});
+    let streams: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let id = make(&server, &heavy)["id"]
+                .as_str()
+                .expect("id")
+                .to_string();
+            let mut s = TcpStream::connect(server.address()).expect("connects");
+            write!(s, "GET /api/net/{id}/train HTTP/1.1\r\nHost: x\r\n\r\n").expect("sent");
+            s
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..200)
+            .map(|_| scope.spawn(|| get(&server, "/api/grad?f=x0%5E2%2Bx1&at=1,2").0))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("joined"))
+            .collect()
+    });
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    let busy = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(ok + busy, 200, "only 200 and 429: {statuses:?}");
+    assert!(ok > 0);
+    eprintln!(
+        "200 concurrent gradients beside 8 training streams: {ok} answered, {busy} told to retry, in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    drop(streams);
+}
