@@ -480,7 +480,7 @@ mod tests {
                 proptest::sample::select(vec!["x0", "x1", "x0^2", "sin(x1)", "cos"]),
                 0..4,
             )
-            .prop_map(|names| Value::from(names))
+            .prop_map(Value::from)
             .boxed(),
             "hidden" => proptest::collection::vec(0u64..70, 0..10)
                 .prop_map(Value::from)
