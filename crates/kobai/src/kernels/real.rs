@@ -17,6 +17,8 @@ pub(crate) trait Real:
 {
     /// Elements per AVX2 vector; rows are padded to a multiple of it.
     const LANES: usize;
+    /// The machine epsilon, as `f64`.
+    const EPSILON: f64;
     /// The AVX2 vector of `LANES` elements.
     #[cfg(target_arch = "x86_64")]
     type Vector: Copy + pulp::bytemuck::Pod;
@@ -47,6 +49,7 @@ macro_rules! impl_real {
     ($t:ty, $lanes:expr, $vector:ty, $splat:ident, $mul_add:ident, $add:ident) => {
         impl Real for $t {
             const LANES: usize = $lanes;
+            const EPSILON: f64 = <$t>::EPSILON as f64;
             #[cfg(target_arch = "x86_64")]
             type Vector = $vector;
 

@@ -50,6 +50,30 @@ pub trait Model: Params + Clone {
         self.loss_with_delta(x, t, CROSS_ENTROPY_DELTA)
     }
 
+    /// How many of the samples `indices` of `data` the model classifies
+    /// correctly (the highest score is the label's, as in
+    /// [`Model::accuracy`]): what [`train::accuracy`](crate::train::accuracy)
+    /// and the training loop's per-epoch evaluation add up. A model with a
+    /// faster way to count may override it, giving the same count; the
+    /// default copies the samples into an `f64` batch.
+    ///
+    /// # Errors
+    /// Indices out of range; features that do not fit the model.
+    ///
+    /// ```
+    /// use kobai::{Model, TwoLayerNet, data::spiral};
+    /// let (train, _) = spiral(50, 0.2, 0)?;
+    /// let net = TwoLayerNet::new(2, 8, 3, 0.1, 0)?;
+    /// let all: Vec<usize> = (0..train.len()).collect();
+    /// let (x, t) = train.batch(&all)?;
+    /// let fraction = net.accuracy(&x, &(&t).into())?;
+    /// assert_eq!(net.correct_count(&train, &all)?, (fraction * all.len() as f64).round() as usize);
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    fn correct_count(&self, data: &Dataset, indices: &[usize]) -> Result<usize> {
+        count_on_f64_batch(self, data, indices)
+    }
+
     /// The fraction of rows whose highest score is the target class.
     ///
     /// # Errors
@@ -100,6 +124,23 @@ pub trait Backprop: Model {
         let (x, labels) = data.batch(indices)?;
         self.gradient(&x, &Targets::from(&labels))
     }
+}
+
+/// [`Model::correct_count`]'s default: the samples copied into an `f64`
+/// batch, then [`Model::accuracy`].
+pub(crate) fn count_on_f64_batch<M: Model>(
+    model: &M,
+    data: &Dataset,
+    indices: &[usize],
+) -> Result<usize> {
+    if indices.is_empty() {
+        data.check_indices(indices)?;
+        return Ok(0);
+    }
+    let (x, labels) = data.batch(indices)?;
+    let fraction = model.accuracy(&x, &Targets::from(&labels))?;
+    // (correct / n) × n is within a few ulps of correct: it rounds back.
+    Ok((fraction * indices.len() as f64).round() as usize)
 }
 
 /// The index of the largest value (the first one on ties; NaN never wins).

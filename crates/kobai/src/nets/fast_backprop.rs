@@ -16,11 +16,12 @@ use crate::functions::activations::{
 };
 use crate::functions::{Targets, class_labels, softmax_row};
 use crate::kernels::{
-    Real, Workspace, sparse_affine_forward, sparse_transpose_product, with_workspace,
+    PaddedMatrix, Real, SparseRows, Workspace, sparse_affine_forward, sparse_transpose_product,
+    with_workspace,
 };
 use crate::layers::AffineView;
-use crate::model::Grads;
-use crate::nets::{Activation, TwoLayerNet};
+use crate::model::{Grads, Model};
+use crate::nets::{Activation, Compute, TwoLayerNet};
 
 /// The loss and the gradients of `net` on `(x, t)`, computed in `T`.
 pub(crate) fn gradient<T: Real>(
@@ -84,31 +85,12 @@ fn backprop<T: Real>(
     }: &mut Workspace<T>,
 ) -> Result<(f64, Grads)> {
     let n = labels.len();
-    // Forward: a1 = x · W1 + b1, then h = activation(a1) in place.
-    w1.assign_f64(&net.w1);
+    hidden_layer(net, rows, w1, h);
     let stride = w1.stride();
     let hidden = net.w1.ncols();
-    let mut b1 = vec![T::zero(); stride];
-    b1.iter_mut()
-        .zip(&net.b1)
-        .for_each(|(d, &s)| *d = T::from_f64(s));
-    h.reshape(n, hidden);
-    sparse_affine_forward(rows, w1, &b1, h);
-    activate(net.activation, h.as_mut_slice(), stride, hidden);
-
-    // Scores = h · W2 + b2, with W2's padding rows zero.
-    let classes = net.w2.ncols();
-    let mut w2 = Array2::<T>::zeros((stride, classes));
-    w2.slice_axis_mut(Axis(0), Slice::from(..hidden))
-        .zip_mut_with(&net.w2, |d, &s| *d = T::from_f64(s));
+    let (w2, mut scores) = output_layer(net, h, n)?;
     let h_view = ArrayView2::from_shape((n, stride), h.as_slice()).map_err(shape_bug)?;
-    let mut scores = Array2::<T>::zeros((n, classes));
-    for mut row in scores.rows_mut() {
-        row.iter_mut()
-            .zip(&net.b2)
-            .for_each(|(d, &s)| *d = T::from_f64(s));
-    }
-    general_mat_mul(T::one(), &h_view, &w2, T::one(), &mut scores);
+    let classes = net.w2.ncols();
 
     // Softmax with cross-entropy; scores become dL/dscores.
     let loss = softmax_loss_backward(&mut scores, labels);
@@ -148,6 +130,113 @@ fn backprop<T: Real>(
     );
     grads.push("b2", db2.mapv(|v| v.to_f64()).into_dyn());
     Ok((loss, grads))
+}
+
+/// `h = activation(x · W1 + b1)` for the rows in `rows`, with `W1` rounded
+/// to `T` into `w1`.
+fn hidden_layer<T: Real>(
+    net: &TwoLayerNet,
+    rows: &SparseRows<T>,
+    w1: &mut PaddedMatrix<T>,
+    h: &mut PaddedMatrix<T>,
+) {
+    w1.assign_f64(&net.w1);
+    let stride = w1.stride();
+    let hidden = net.w1.ncols();
+    let mut b1 = vec![T::zero(); stride];
+    b1.iter_mut()
+        .zip(&net.b1)
+        .for_each(|(d, &s)| *d = T::from_f64(s));
+    h.reshape(rows.rows(), hidden);
+    sparse_affine_forward(rows, w1, &b1, h);
+    activate(net.activation, h.as_mut_slice(), stride, hidden);
+}
+
+/// `W2` rounded to `T` (its padding rows zero) and the scores `h · W2 + b2`
+/// of the first `n` rows of `h`.
+fn output_layer<T: Real>(
+    net: &TwoLayerNet,
+    h: &PaddedMatrix<T>,
+    n: usize,
+) -> Result<(Array2<T>, Array2<T>)> {
+    let stride = h.stride();
+    let hidden = net.w1.ncols();
+    let classes = net.w2.ncols();
+    let mut w2 = Array2::<T>::zeros((stride, classes));
+    w2.slice_axis_mut(Axis(0), Slice::from(..hidden))
+        .zip_mut_with(&net.w2, |d, &s| *d = T::from_f64(s));
+    let h_view = ArrayView2::from_shape((n, stride), h.as_slice()).map_err(shape_bug)?;
+    let mut scores = Array2::<T>::zeros((n, classes));
+    for mut row in scores.rows_mut() {
+        row.iter_mut()
+            .zip(&net.b2)
+            .for_each(|(d, &s)| *d = T::from_f64(s));
+    }
+    general_mat_mul(T::one(), &h_view, &w2, T::one(), &mut scores);
+    Ok((w2, scores))
+}
+
+/// How many of the samples `indices` of a dataset held as bytes `net`
+/// classifies correctly, as the `f64` layers count them.
+///
+/// The scores are computed in `T` on the sparse kernels. A row whose two
+/// highest scores are further apart than `T`'s rounding could move them
+/// (`10⁴ ε (1 + |top score|)`: over 100 times the error bound of these
+/// products for the book's sizes) is decided by them; the rest — near-ties,
+/// non-finite scores — are recomputed by the `f64` layers, so the count is
+/// the `f64` one, sample for sample.
+pub(crate) fn correct_count<T: Real>(
+    net: &TwoLayerNet,
+    data: &Dataset,
+    (pixels, divisor): (ArrayView2<'_, u8>, f64),
+    indices: &[usize],
+) -> Result<usize> {
+    data.check_indices(indices)?;
+    AffineView {
+        w: net.w1.view(),
+        b: net.b1.view(),
+    }
+    .check_input(&[indices.len(), pixels.ncols()])?;
+    if indices.is_empty() {
+        return Ok(0);
+    }
+    let scores = with_workspace(|workspace: &mut Workspace<T>| {
+        workspace.x.fill_from_bytes(pixels, divisor, indices);
+        hidden_layer(net, &workspace.x, &mut workspace.w1, &mut workspace.h);
+        output_layer(net, &workspace.h, indices.len()).map(|(_, scores)| scores)
+    })?;
+    let mut correct = 0;
+    let mut unsure = Vec::new();
+    for (row, &i) in scores.rows().into_iter().zip(indices) {
+        match decided(row.iter().map(|v| v.to_f64()), T::EPSILON) {
+            Some(best) => correct += usize::from(best == data.labels()[i]),
+            None => unsure.push(i),
+        }
+    }
+    if !unsure.is_empty() {
+        let layers = net.clone().with_compute(Compute::Layers);
+        correct += layers.correct_count(data, &unsure)?;
+    }
+    Ok(correct)
+}
+
+/// The index of the highest of `scores` if it beats every other by more
+/// than `10⁴ epsilon (1 + |highest|)`; `None` for a near-tie or a
+/// non-finite score.
+fn decided(scores: impl Iterator<Item = f64>, epsilon: f64) -> Option<usize> {
+    let (mut best, mut top, mut second) = (None, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for (k, v) in scores.enumerate() {
+        if !v.is_finite() {
+            return None;
+        }
+        if v > top {
+            (second, top, best) = (top, v, Some(k));
+        } else if v > second {
+            second = v;
+        }
+    }
+    let margin = 1e4 * epsilon * (1.0 + top.abs());
+    best.filter(|_| top - second > margin)
 }
 
 /// The activation, in place on the first `hidden` columns of each row (the

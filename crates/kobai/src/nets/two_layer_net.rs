@@ -325,6 +325,21 @@ impl Model for TwoLayerNet {
         let scores = self.predict(x)?;
         Ok(SoftmaxWithLoss.forward(&scores, t, delta)?.0)
     }
+
+    /// On the fused engine and a dataset of bytes, counted on the sparse
+    /// kernels in the engine's type, near-ties decided by the `f64` layers:
+    /// the same count as [`Compute::Layers`].
+    fn correct_count(&self, data: &Dataset, indices: &[usize]) -> Result<usize> {
+        match (self.compute, data.pixel_bytes()) {
+            (Compute::FusedF64, Some(bytes)) => {
+                fast_backprop::correct_count::<f64>(self, data, bytes, indices)
+            }
+            (Compute::FusedF32, Some(bytes)) => {
+                fast_backprop::correct_count::<f32>(self, data, bytes, indices)
+            }
+            _ => crate::model::count_on_f64_batch(self, data, indices),
+        }
+    }
 }
 
 impl Backprop for TwoLayerNet {
