@@ -263,7 +263,7 @@ function reset() {
       showFrame(net.frame);
       $("download").href = `/api/net/${net.id}/weights.npz`;
       $("about").textContent = `${net.train.length} training and ${net.test.length} test points, ` +
-        `${net.classes} classes, batch ${net.batch}, ${net.parameters} weights: ${net.architecture}`;
+        `${net.classes} classes, batch ${net.batch}, ${net.parameters} parameters: ${net.architecture}`;
     } catch (e) {
       net = null;
       frame = null;
