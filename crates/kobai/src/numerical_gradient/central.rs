@@ -75,13 +75,14 @@ where
     let h = BOOK_STEP;
     let mut probe = standard_layout_copy(x);
     let mut grad = Array::zeros(x.raw_dim());
-    let shape = x.shape().to_vec();
+    // Borrowed, not copied: an allocation is a tenth of a small gradient's time.
+    let shape = x.shape();
     for (i, g) in grad.iter_mut().enumerate() {
         let tmp_val = element(&probe, i);
         set_element(&mut probe, i, tmp_val + h);
-        let fxh1 = evaluate(&mut f, &probe, "f(x + h)", &shape, i)?;
+        let fxh1 = evaluate(&mut f, &probe, "f(x + h)", shape, i)?;
         set_element(&mut probe, i, tmp_val - h);
-        let fxh2 = evaluate(&mut f, &probe, "f(x - h)", &shape, i)?;
+        let fxh2 = evaluate(&mut f, &probe, "f(x - h)", shape, i)?;
         set_element(&mut probe, i, tmp_val);
         *g = (fxh1 - fxh2) / (2.0 * h);
     }
