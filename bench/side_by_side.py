@@ -52,6 +52,10 @@ ONE_THREAD = {
 # Thread variables cleared for the "default" runs, so that the caller's
 # environment cannot turn a default run into a one-thread one.
 THREAD_VARS = list(ONE_THREAD)
+# Variables that force OpenBLAS onto older, slower kernels (an older core
+# type, a smaller cache): cleared for every run, so NumPy uses the kernels it
+# picks for this processor; the header records which ran (threadpoolctl).
+BLAS_KERNEL_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
 PROCESS_TIMEOUT_S = 3600
 
 
@@ -146,7 +150,8 @@ def peers(args) -> list[Peer]:
 
 
 def environment(extra: dict[str, str], quick: bool) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS and k != "BENCH_QUICK"}
+    cleared = {*THREAD_VARS, *BLAS_KERNEL_VARS, "BENCH_QUICK"}
+    env = {k: v for k, v in os.environ.items() if k not in cleared}
     env["FASHION_MNIST_DIR"] = DATA_DIR
     env["PYTHONHASHSEED"] = "0"
     if quick:
@@ -382,9 +387,10 @@ def derived(rows: list[dict]) -> str:
 # ---- the header ----------------------------------------------------------------
 
 
-def command_output(argv: list[str], cwd: Path = ROOT) -> str | None:
+def command_output(argv: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None) -> str | None:
     try:
-        return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=60).stdout.strip() or None
+        return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=60,
+                              env=env).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
 
@@ -397,6 +403,22 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def simd_level() -> str:
+    """The widest x86 vector extension the processor reports: what kobai's
+    run-time dispatch and OpenBLAS's kernel choice can use."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                for level in ("avx512f", "avx2", "avx", "sse4_2"):
+                    if level in flags:
+                        return level.upper().replace("_", ".").replace("AVX512F", "AVX-512")
+                return "none of SSE4.2/AVX"
+    except OSError:
+        pass
+    return "unknown"
 
 
 NUMPY_INFO = """
@@ -420,13 +442,15 @@ print(json.dumps(info))
 
 
 def header() -> dict:
-    numpy_info = command_output([venv_python(), "-c", NUMPY_INFO])
+    # In the benchmarks' own environment: the kernel OpenBLAS picks there.
+    numpy_info = command_output([venv_python(), "-c", NUMPY_INFO], env=environment({}, False))
     info = json.loads(numpy_info) if numpy_info else {"numpy": "not installed", "blas": "—"}
     commit = command_output(["git", "rev-parse", "--short", "HEAD"])
     dirty = command_output(["git", "status", "--porcelain", "--untracked-files=no"])
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": platform.machine(),
+        "simd": simd_level(),
         "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "cores_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
@@ -443,7 +467,7 @@ def header_text(hd: dict, quick: bool) -> str:
     load = lambda la: " ".join(f"{v:.2f}" for v in la)  # noqa: E731
     lines = [
         f"- date: {hd['date']}; kobai commit {hd['commit']}",
-        f"- machine: {hd['machine']}, {hd['cpu']}, {hd['cores']} cores"
+        f"- machine: {hd['machine']}, {hd['cpu']}, {hd['cores']} cores, widest SIMD {hd.get('simd', 'unknown')}"
         + (f" ({hd['cores_usable']} usable)" if hd["cores_usable"] not in (None, hd["cores"]) else ""),
         f"- NumPy {hd['numpy']}, BLAS: {hd['blas']}; Python {hd['python']}; {hd['rustc']}",
         f"- load average at start: {load(hd['load_average_start'])}"
