@@ -6,7 +6,7 @@
 //! needs it), and bias + activation are applied in place.
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayRef2, ArrayView2, ArrayViewMut2, Axis, Slice};
+use ndarray::{Array1, Array2, ArrayRef2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Slice};
 
 use crate::CROSS_ENTROPY_DELTA;
 use crate::data::Dataset;
@@ -88,7 +88,7 @@ fn backprop<T: Real>(
     hidden_layer(net, rows, w1, h);
     let stride = w1.stride();
     let hidden = net.w1.ncols();
-    let (w2, mut scores) = output_layer(net, h, n)?;
+    let (w2, mut scores) = output_layer(net.w2.view(), net.b2.view(), h, n)?;
     let h_view = ArrayView2::from_shape((n, stride), h.as_slice()).map_err(shape_bug)?;
     let classes = net.w2.ncols();
 
@@ -152,28 +152,30 @@ fn hidden_layer<T: Real>(
     activate(net.activation, h.as_mut_slice(), stride, hidden);
 }
 
-/// `W2` rounded to `T` (its padding rows zero) and the scores `h · W2 + b2`
-/// of the first `n` rows of `h`.
-fn output_layer<T: Real>(
-    net: &TwoLayerNet,
+/// The last Affine layer in `T`: its weights `w` rounded to `T` with one
+/// zero row for each padding column of `h`, and the scores `h · w + b` of the
+/// first `n` rows of `h`.
+pub(super) fn output_layer<T: Real>(
+    w: ArrayView2<'_, f64>,
+    b: ArrayView1<'_, f64>,
     h: &PaddedMatrix<T>,
     n: usize,
 ) -> Result<(Array2<T>, Array2<T>)> {
     let stride = h.stride();
-    let hidden = net.w1.ncols();
-    let classes = net.w2.ncols();
-    let mut w2 = Array2::<T>::zeros((stride, classes));
-    w2.slice_axis_mut(Axis(0), Slice::from(..hidden))
-        .zip_mut_with(&net.w2, |d, &s| *d = T::from_f64(s));
+    let (inputs, classes) = w.dim();
+    let mut padded = Array2::<T>::zeros((stride, classes));
+    padded
+        .slice_axis_mut(Axis(0), Slice::from(..inputs))
+        .zip_mut_with(&w, |d, &s| *d = T::from_f64(s));
     let h_view = ArrayView2::from_shape((n, stride), h.as_slice()).map_err(shape_bug)?;
     let mut scores = Array2::<T>::zeros((n, classes));
     for mut row in scores.rows_mut() {
         row.iter_mut()
-            .zip(&net.b2)
+            .zip(&b)
             .for_each(|(d, &s)| *d = T::from_f64(s));
     }
-    general_mat_mul(T::one(), &h_view, &w2, T::one(), &mut scores);
-    Ok((w2, scores))
+    general_mat_mul(T::one(), &h_view, &padded, T::one(), &mut scores);
+    Ok((padded, scores))
 }
 
 /// How many of the samples `indices` of a dataset held as bytes `net`
@@ -203,7 +205,8 @@ pub(crate) fn correct_count<T: Real>(
     let scores = with_workspace(|workspace: &mut Workspace<T>| {
         workspace.x.fill_from_bytes(pixels, divisor, indices);
         hidden_layer(net, &workspace.x, &mut workspace.w1, &mut workspace.h);
-        output_layer(net, &workspace.h, indices.len()).map(|(_, scores)| scores)
+        output_layer(net.w2.view(), net.b2.view(), &workspace.h, indices.len())
+            .map(|(_, scores)| scores)
     })?;
     let mut correct = 0;
     let mut unsure = Vec::new();

@@ -26,7 +26,9 @@ use ndarray::{
     Array1, Array2, ArrayD, ArrayRef2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2, Slice,
 };
 
-use super::fast_backprop::{activate, activation_backward, shape_bug, softmax_loss_backward};
+use super::fast_backprop::{
+    activate, activation_backward, output_layer, shape_bug, softmax_loss_backward,
+};
 use super::network::Network;
 use super::spec::LayerSpec;
 use super::two_layer_net::Activation;
@@ -243,20 +245,10 @@ fn backprop<T: Real>(
     // The last layer, as in `fast_backprop.rs`: scores = h · W + b, with W's
     // padding rows zero; softmax with cross-entropy; then its gradients.
     let Hidden { h: top, delta } = hidden.last_mut().ok_or_else(not_covered)?;
-    let (top, inputs) = (&**top, last.w.nrows());
+    let (top, (inputs, classes)) = (&**top, last.w.dim());
     let stride = top.stride();
-    let classes = last.w.ncols();
-    let mut w = Array2::<T>::zeros((stride, classes));
-    w.slice_axis_mut(Axis(0), Slice::from(..inputs))
-        .zip_mut_with(&last.w, |d, &s| *d = T::from_f64(s));
+    let (w, mut scores) = output_layer(last.w, last.b, top, n)?;
     let top_view = ArrayView2::from_shape((n, stride), top.as_slice()).map_err(shape_bug)?;
-    let mut scores = Array2::<T>::zeros((n, classes));
-    for mut row in scores.rows_mut() {
-        row.iter_mut()
-            .zip(&last.b)
-            .for_each(|(d, &s)| *d = T::from_f64(s));
-    }
-    general_mat_mul(T::one(), &top_view, &w, T::one(), &mut scores);
     check_scores(&scores)?;
     let loss = softmax_loss_backward(&mut scores, labels);
     let ds = scores;
