@@ -9,7 +9,7 @@ use headless_chrome::Tab;
 
 mod common;
 use common::Server;
-use common::browser::{browser, collect_errors, eval, screenshot, wait_for};
+use common::browser::{assert_no_errors, browser, eval, open_page, screenshot, wait_for};
 
 /// Waits for the animation to end (the page marks it on `body`).
 fn drawn(tab: &Tab, after: &str) -> String {
@@ -38,17 +38,10 @@ fn the_descent_page_loads_draws_paths_shows_errors_and_keeps_its_state_in_the_ur
         return;
     };
     let server = Server::start();
-    let tab = browser.new_tab().expect("a tab");
-    let errors = collect_errors(&tab);
-    tab.navigate_to(&server.url).expect("navigates");
-    tab.wait_until_navigated().expect("loaded");
+    let (tab, errors) = open_page(&browser, &server.url);
     let first = drawn(&tab, "");
     screenshot(&tab, "1-loaded");
-    assert!(
-        errors.lock().expect("lock").is_empty(),
-        "console errors on load: {:?}",
-        errors.lock().expect("lock")
-    );
+    assert_no_errors(&errors);
     assert_eq!(
         eval(&tab, "document.querySelectorAll('#table tbody tr').length"),
         3
@@ -74,7 +67,7 @@ fn the_descent_page_loads_draws_paths_shows_errors_and_keeps_its_state_in_the_ur
     assert_ne!(canvas_pixels(&tab), before, "the click drew other paths");
     let url = tab.get_url();
     assert!(!url.contains("start=-2.5%2C2"), "the start moved: {url}");
-    assert!(errors.lock().expect("lock").is_empty());
+    assert_no_errors(&errors);
 
     // A bad formula shows the server's message on the page.
     tab.evaluate(
@@ -101,9 +94,7 @@ fn the_descent_page_loads_draws_paths_shows_errors_and_keeps_its_state_in_the_ur
     );
     let mut views = Vec::new();
     for k in 0..2 {
-        let tab = browser.new_tab().expect("a tab");
-        tab.navigate_to(&link).expect("navigates");
-        tab.wait_until_navigated().expect("loaded");
+        let (tab, _) = open_page(&browser, &link);
         drawn(&tab, "");
         assert_eq!(
             eval(&tab, "document.getElementById('formula').value"),

@@ -9,7 +9,7 @@ use headless_chrome::Tab;
 
 mod common;
 use common::Server;
-use common::browser::{browser, collect_errors, eval, screenshot, wait_for};
+use common::browser::{assert_no_errors, browser, eval, open_page, screenshot, wait_for};
 
 fn heat_pixels(tab: &Tab) -> String {
     eval(tab, "document.getElementById('heat').toDataURL()")
@@ -51,11 +51,7 @@ fn the_network_page_trains_shows_errors_and_keeps_its_setup_in_the_url() {
         return;
     };
     let server = Server::start();
-    let tab = browser.new_tab().expect("a tab");
-    let errors = collect_errors(&tab);
-    tab.navigate_to(&format!("{}{SPIRAL}", server.url))
-        .expect("navigates");
-    tab.wait_until_navigated().expect("loaded");
+    let (tab, errors) = open_page(&browser, &format!("{}{SPIRAL}", server.url));
     wait_for(&tab, "document.body.dataset.state === 'ready'");
     screenshot(&tab, "net-1-ready");
     let (untrained, first_loss) = (heat_pixels(&tab), number(&tab, "train-loss"));
@@ -81,11 +77,7 @@ fn the_network_page_trains_shows_errors_and_keeps_its_setup_in_the_url() {
     );
     assert_ne!(heat_pixels(&tab), untrained, "the heat map changed");
     assert!(number(&tab, "train-acc") > 0.6);
-    assert!(
-        errors.lock().expect("lock").is_empty(),
-        "console errors: {:?}",
-        errors.lock().expect("lock")
-    );
+    assert_no_errors(&errors);
 
     // One epoch at a time.
     let before = number(&tab, "epoch");
@@ -134,10 +126,7 @@ fn the_network_page_trains_shows_errors_and_keeps_its_setup_in_the_url() {
     // The link reproduces the setup: two loads draw the same pixels.
     let mut views = Vec::new();
     for k in 0..2 {
-        let tab = browser.new_tab().expect("a tab");
-        tab.navigate_to(&format!("{}{SPIRAL}", server.url))
-            .expect("navigates");
-        tab.wait_until_navigated().expect("loaded");
+        let (tab, _) = open_page(&browser, &format!("{}{SPIRAL}", server.url));
         wait_for(&tab, "document.body.dataset.state === 'ready'");
         assert_eq!(
             eval(&tab, "document.getElementById('hidden').value"),
@@ -161,14 +150,13 @@ fn your_own_points_are_clicked_in_or_pasted() {
         return;
     };
     let server = Server::start();
-    let tab = browser.new_tab().expect("a tab");
-    let errors = collect_errors(&tab);
-    tab.navigate_to(&format!(
-        "{}network?data=custom&test=0&custom=-3,-3,0;3,3,1;-3,3,1;3,-3,0",
-        server.url
-    ))
-    .expect("navigates");
-    tab.wait_until_navigated().expect("loaded");
+    let (tab, errors) = open_page(
+        &browser,
+        &format!(
+            "{}network?data=custom&test=0&custom=-3,-3,0;3,3,1;-3,3,1;3,-3,0",
+            server.url
+        ),
+    );
     wait_for(&tab, "document.body.dataset.state === 'ready'");
     let count = "net.train.length + net.test.length";
     assert_eq!(eval(&tab, count), 4);
@@ -214,9 +202,5 @@ fn your_own_points_are_clicked_in_or_pasted() {
     wait_for(&tab, "Number(document.body.dataset.epoch || 0) >= 20");
     click(&tab, "start");
     screenshot(&tab, "net-6-own-points");
-    assert!(
-        errors.lock().expect("lock").is_empty(),
-        "console errors: {:?}",
-        errors.lock().expect("lock")
-    );
+    assert_no_errors(&errors);
 }

@@ -4,7 +4,7 @@
 //! so; a stream whose page went away stops training; bad setups get a 4xx
 //! with `{"error": …}`.
 
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Read};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -14,12 +14,20 @@ use serde_json::{Value, json};
 
 mod common;
 use common::Server;
-use common::http::{get, request};
+use common::http::{concurrent_gets, get, get_bytes, open, request};
 
 fn post(server: &Server, path: &str, body: &str) -> (u16, Value) {
     let (status, text) = request(server, "POST", path, body);
     let value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}"));
     (status, value)
+}
+
+/// Makes a network; its id.
+fn make_id(server: &Server, setup: &Value) -> String {
+    make(server, setup)["id"]
+        .as_str()
+        .expect("an id")
+        .to_string()
 }
 
 /// Makes a network; its answer.
@@ -103,23 +111,9 @@ fn a_network_is_made_trained_streamed_and_downloaded() {
     );
 
     // The weights load into the network their architecture describes.
-    let mut stream = TcpStream::connect(server.address()).expect("connects");
-    write!(
-        stream,
-        "GET /api/net/{id}/weights.npz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .expect("sent");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read");
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("head")
-        + 4;
-    let head = String::from_utf8_lossy(&answer[..split]).to_ascii_lowercase();
-    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let (status, head, npz) = get_bytes(&server, &format!("/api/net/{id}/weights.npz"));
+    assert_eq!(status, 200, "{head}");
     assert!(head.contains("kobai-playground.npz"), "{head}");
-    let npz = answer[split..].to_vec();
     let text = read_architecture_from_reader(Cursor::new(npz.clone()))
         .expect("readable")
         .expect("an architecture");
@@ -142,7 +136,7 @@ fn a_network_is_made_trained_streamed_and_downloaded() {
 fn the_same_setup_gives_the_same_bits_and_another_seed_does_not() {
     let server = Server::start();
     let run = |setup: &Value| -> Value {
-        let id = make(&server, setup)["id"].as_str().expect("id").to_string();
+        let id = make_id(&server, setup);
         let (_, body) = get(&server, &format!("/api/net/{id}/train?every=5&until=15"));
         events(&body).into_iter().rev().nth(1).expect("a frame").1
     };
@@ -163,10 +157,7 @@ fn a_diverging_run_stops_and_says_so() {
     let mut setup = circles();
     setup["lr"] = json!(10);
     setup["l2"] = json!(10);
-    let id = make(&server, &setup)["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = make_id(&server, &setup);
     let (status, body) = get(&server, &format!("/api/net/{id}/train"));
     assert_eq!(status, 200);
     let events = events(&body);
@@ -190,19 +181,8 @@ fn a_stream_whose_page_went_away_stops_training() {
     let server = Server::start();
     let mut setup = circles();
     setup["points"] = json!(2000);
-    let id = make(&server, &setup)["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let mut stream = TcpStream::connect(server.address()).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET /api/net/{id}/train HTTP/1.1\r\nHost: x\r\n\r\n"
-    )
-    .expect("sent");
+    let id = make_id(&server, &setup);
+    let mut stream = open(&server, &format!("/api/net/{id}/train"));
     let mut seen = Vec::new();
     let mut buffer = [0u8; 4096];
     while !String::from_utf8_lossy(&seen).contains("event: frame") {
@@ -257,10 +237,7 @@ fn bad_setups_and_requests_get_a_4xx_with_a_message() {
         assert_eq!(got, status, "{}: {answer}", &body[..body.len().min(60)]);
         assert!(message.contains(says), "{message}");
     }
-    let id = make(&server, &circles())["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = make_id(&server, &circles());
     for (path, status) in [
         (format!("/api/net/{id}/train?every=0"), 400),
         (format!("/api/net/{id}/train?until=x"), 400),
@@ -294,19 +271,8 @@ fn the_number_of_networks_kept_is_bounded() {
 #[test]
 fn ctrl_c_ends_open_training_streams_and_the_server() {
     let mut server = Server::start();
-    let id = make(&server, &circles())["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
-    let mut stream = TcpStream::connect(server.address()).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET /api/net/{id}/train HTTP/1.1\r\nHost: x\r\n\r\n"
-    )
-    .expect("sent");
+    let id = make_id(&server, &circles());
+    let mut stream = open(&server, &format!("/api/net/{id}/train"));
     let mut first = [0u8; 256];
     assert!(stream.read(&mut first).expect("frames come") > 0);
     let status = std::process::Command::new("kill")
@@ -334,28 +300,14 @@ fn requests_are_answered_while_networks_train() {
     let heavy = json!({"points": 2000, "batch": 1, "hidden": [64, 64, 64, 64, 64, 64, 64, 64], "test": 0.1});
     let streams: Vec<TcpStream> = (0..8)
         .map(|_| {
-            let id = make(&server, &heavy)["id"]
-                .as_str()
-                .expect("id")
-                .to_string();
-            let mut s = TcpStream::connect(server.address()).expect("connects");
-            write!(s, "GET /api/net/{id}/train HTTP/1.1\r\nHost: x\r\n\r\n").expect("sent");
-            s
+            open(
+                &server,
+                &format!("/api/net/{}/train", make_id(&server, &heavy)),
+            )
         })
         .collect();
     let started = std::time::Instant::now();
-    let statuses: Vec<u16> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..200)
-            .map(|_| scope.spawn(|| get(&server, "/api/grad?f=x0%5E2%2Bx1&at=1,2").0))
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().expect("joined"))
-            .collect()
-    });
-    let ok = statuses.iter().filter(|&&s| s == 200).count();
-    let busy = statuses.iter().filter(|&&s| s == 429).count();
-    assert_eq!(ok + busy, 200, "only 200 and 429: {statuses:?}");
+    let (ok, busy) = concurrent_gets(&server, "/api/grad?f=x0%5E2%2Bx1&at=1,2", 200);
     assert!(ok > 0);
     eprintln!(
         "200 concurrent gradients beside 8 training streams: {ok} answered, {busy} told to retry, in {:.2} s",

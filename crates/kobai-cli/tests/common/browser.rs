@@ -105,3 +105,19 @@ pub fn screenshot(tab: &Tab, name: &str) {
     std::fs::create_dir_all(&dir).expect("folder");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("written");
 }
+
+/// A new tab of `browser` that has loaded `url`, and the console errors it
+/// has shown since before it started loading.
+pub fn open_page(browser: &Browser, url: &str) -> (Arc<Tab>, Arc<Mutex<Vec<String>>>) {
+    let tab = browser.new_tab().expect("a tab");
+    let errors = collect_errors(&tab);
+    tab.navigate_to(url).expect("navigates");
+    tab.wait_until_navigated().expect("loaded");
+    (tab, errors)
+}
+
+/// Fails, listing them, if the page showed console errors.
+pub fn assert_no_errors(errors: &Mutex<Vec<String>>) {
+    let errors = errors.lock().expect("not poisoned");
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
