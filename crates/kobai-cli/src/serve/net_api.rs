@@ -87,16 +87,10 @@ impl Networks {
     }
 
     fn get(&self, id: &str) -> Result<Arc<Entry>, ApiError> {
-        lock(&self.entries).get(id).cloned().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no network {id:?}: it was reset, or forgotten after {} minutes unused; \
-                     press reset to make a new one",
-                    IDLE_TIME.as_secs() / 60
-                ),
-            )
-        })
+        lock(&self.entries)
+            .get(id)
+            .cloned()
+            .ok_or_else(|| missing(id))
     }
 
     /// Keeps `session` under a new id, first forgetting the networks unused
@@ -125,6 +119,18 @@ impl Networks {
         );
         Ok(id)
     }
+}
+
+/// The 404 for a network the server does not keep.
+fn missing(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!(
+            "no network {id:?}: it was reset, or forgotten after {} minutes unused; \
+             press reset to make a new one",
+            IDLE_TIME.as_secs() / 60
+        ),
+    )
 }
 
 /// `POST /api/net`: builds the network the body describes.
@@ -196,10 +202,7 @@ pub async fn forget(Shared(state): Shared<State>, Path(id): Path<String>) -> Res
             entry.generation.fetch_add(1, Ordering::SeqCst);
             axum::Json(json!({ "forgotten": id })).into_response()
         }
-        None => state.networks.get(&id).err().map_or_else(
-            || StatusCode::NO_CONTENT.into_response(),
-            IntoResponse::into_response,
-        ),
+        None => missing(&id).into_response(),
     }
 }
 
