@@ -12,7 +12,7 @@ use kobai::data::{Dataset, Sampling};
 use kobai::error::short_number;
 use kobai::model::save_npz;
 use kobai::nets::{Compute, Init};
-use kobai::train::{Checkpoints, EpochReport, History, Length, Trainer};
+use kobai::train::{Checkpoints, EpochReport, Evaluation, History, Length, Trainer};
 use kobai::{Backprop, Observer, Optimizer, Params};
 use ndarray::{Array2, Axis, Ix4};
 use serde_json::{Value, json};
@@ -259,6 +259,9 @@ pub fn run(args: &Args) -> Result<()> {
     let filters_before = first_filters(&net);
     let mut trainer = Trainer::new(settings.length, settings.batch_size, args.seed)?;
     trainer.sampling = settings.sampling;
+    // Epoch reports computed on the second core while training goes on: the
+    // same numbers (nothing here stops a run at an epoch report).
+    trainer.evaluation = Evaluation::Overlapped;
     let per_epoch = trainer.iterations_per_epoch(train.len());
     let iterations = trainer.iterations(train.len());
     ensure!(

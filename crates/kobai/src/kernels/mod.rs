@@ -18,6 +18,7 @@
 //! its 7 vector multiply-adds, each with its own load. Skipping the zeros
 //! halves that work; f32 lanes halve it again against f64.
 
+mod compact_bytes;
 mod real;
 mod sparse_affine;
 mod sparse_rows;

@@ -5,6 +5,7 @@ use ndarray::{ArrayRef2, ArrayView2};
 use crate::check;
 use crate::error::Result;
 use crate::kernels::Real;
+use crate::kernels::compact_bytes::{BytePath, ByteTable, compact_bytes};
 
 /// The non-zero entries of each row of a matrix, row after row, columns
 /// ascending: row `r` is `cols[starts[r]..starts[r + 1]]` with `values` beside.
@@ -81,7 +82,8 @@ impl<T: Real> SparseRows<T> {
         divisor: f64,
         indices: &[usize],
     ) {
-        let table: [T; 256] = std::array::from_fn(|b| T::from_f64(f64::from(b as u8) / divisor));
+        let table = ByteTable::<T>::new(divisor);
+        let path = BytePath::best(&table);
         let width = pixels.ncols();
         self.starts.clear();
         self.starts.push(0);
@@ -91,6 +93,7 @@ impl<T: Real> SparseRows<T> {
             self.cols.resize(len, 0);
             self.values.resize(len, T::default());
         }
+        touch_rows(pixels, indices);
         let mut next = 0;
         let mut row_buffer = Vec::new();
         for &i in indices {
@@ -104,6 +107,7 @@ impl<T: Real> SparseRows<T> {
                 }
             };
             next += compact_bytes(
+                path,
                 row,
                 &table,
                 &mut self.cols[next..next + width],
@@ -134,6 +138,26 @@ impl<T: Real> SparseRows<T> {
         let range = self.starts[r]..self.starts[r + 1];
         (&self.cols[range.clone()], &self.values[range])
     }
+}
+
+/// Reads one byte of every cache line of rows `indices` of `pixels`, so that
+/// the compaction that follows finds them in cache. A loop of independent
+/// loads keeps many memory requests in flight at once; the compaction's own
+/// loads, spread among its other work, keep only a few. Rows picked at random
+/// from a large dataset (a training batch) come in from memory about twice
+/// as fast this way.
+fn touch_rows(pixels: ArrayView2<'_, u8>, indices: &[usize]) {
+    const LINE: usize = 64;
+    let mut sum = 0u8;
+    for &i in indices {
+        let row = pixels.row(i);
+        if let Some(row) = row.to_slice() {
+            for line in row.chunks(LINE) {
+                sum ^= line[0];
+            }
+        }
+    }
+    std::hint::black_box(sum);
 }
 
 /// Writes the non-zero entries of `row` (column, value) to the front of
@@ -170,79 +194,10 @@ fn compact_row<T: Real>(row: &[f64], cols: &mut [u32], values: &mut [T]) -> (usi
     (kept, finite)
 }
 
-/// As [`compact_row`] for bytes through `table`; eight zero bytes (an
-/// image's background) cost one test. Within a word every byte is written
-/// and the count moves on only past a non-zero one: no branch on the
-/// pixels, whose zeros and non-zeros mix unpredictably inside an image.
-fn compact_bytes<T: Real>(
-    row: &[u8],
-    table: &[T; 256],
-    cols: &mut [u32],
-    values: &mut [T],
-) -> usize {
-    let mut kept = 0;
-    let mut keep = |kept: &mut usize, col: usize, b: u8| {
-        // kept ≤ col < row.len() ≤ the slices' length.
-        cols[*kept] = col as u32;
-        values[*kept] = table[usize::from(b)];
-        *kept += usize::from(b != 0);
-    };
-    let chunks = row.chunks_exact(8);
-    let tail_start = row.len() - chunks.remainder().len();
-    for (c, chunk) in chunks.enumerate() {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
-        if word == 0 {
-            continue;
-        }
-        for (i, &b) in chunk.iter().enumerate() {
-            keep(&mut kept, c * 8 + i, b);
-        }
-    }
-    for (i, &b) in row[tail_start..].iter().enumerate() {
-        keep(&mut kept, tail_start + i, b);
-    }
-    kept
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::array;
-
-    #[test]
-    fn bytes_keep_their_non_zero_entries_in_order_whatever_the_pattern() {
-        let table: [f32; 256] = std::array::from_fn(|b| (f64::from(b as u8) / 255.0) as f32);
-        // Every length to 19 (whole words and tails), zeros and non-zeros mixed.
-        for len in 0..20 {
-            for pattern in 0u32..64 {
-                let row: Vec<u8> = (0..len)
-                    .map(|i| {
-                        if (pattern >> (i % 6)) & 1 == 1 {
-                            (i * 37 + 1) as u8
-                        } else {
-                            0
-                        }
-                    })
-                    .collect();
-                let (mut cols, mut values) = (vec![7u32; len], vec![-1.0f32; len]);
-                let kept = compact_bytes(&row, &table, &mut cols, &mut values);
-                let expected: Vec<(u32, f32)> = row
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b != 0)
-                    .map(|(i, &b)| (i as u32, table[usize::from(b)]))
-                    .collect();
-                let got: Vec<(u32, f32)> = cols[..kept]
-                    .iter()
-                    .copied()
-                    .zip(values[..kept].iter().copied())
-                    .collect();
-                assert_eq!(got, expected, "{row:?}");
-            }
-        }
-    }
 
     #[test]
     fn keeps_the_non_zero_entries_in_order() -> Result<()> {

@@ -27,7 +27,10 @@ use crate::error::Result;
 use crate::functions::{CROSS_ENTROPY_DELTA, Targets};
 
 /// A model with a scalar loss on a batch of samples (one row per sample).
-pub trait Model: Params + Clone {
+///
+/// Models are `Send + Sync`, so the training loop can evaluate one on several
+/// threads, or on a copy beside the training.
+pub trait Model: Params + Clone + Send + Sync {
     /// The scores (before softmax) for each row of `x`.
     ///
     /// # Errors

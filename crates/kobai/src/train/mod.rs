@@ -37,7 +37,8 @@ use crate::model::Backprop;
 use crate::optim::Optimizer;
 
 /// The fraction of `data` that `model` classifies right, 1000 samples at a
-/// time: a dataset held as bytes is never copied whole into `f64`.
+/// time (spread over rayon's threads with the feature `parallel`): a dataset
+/// held as bytes is never copied whole into `f64`.
 ///
 /// # Errors
 /// As [`crate::Model::accuracy`] (e.g. features that do not fit the model).
@@ -52,7 +53,7 @@ use crate::optim::Optimizer;
 /// # Ok::<(), kobai::KobaiError>(())
 /// ```
 pub fn accuracy<M: crate::Model>(model: &M, data: &Dataset) -> Result<f64> {
-    run::accuracy(model, data, run::EVALUATION_ROWS)
+    run::accuracy(model, data, run::EVALUATION_ROWS, run::Threads::All)
 }
 
 /// What happened in one epoch, as reported to the [`Observer`].
@@ -130,6 +131,29 @@ pub enum Length {
     Epochs(usize),
 }
 
+/// When a [`Trainer`] evaluates the model after each epoch.
+///
+/// Either way the weights, the losses and the epoch reports are the same,
+/// bit for bit, and a checkpoint holds every report up to its iteration; what
+/// differs is when the [`Observer`] hears of a report, hence where a `Break`
+/// from [`Observer::on_epoch`] stops the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evaluation {
+    /// At the end of each epoch, before the next step, on all cores (the
+    /// default): `on_epoch` comes right after the epoch's last
+    /// `on_iteration`, and a `Break` from it stops training there.
+    #[default]
+    Blocking,
+    /// On a second thread, on a copy of the model taken at the epoch's end,
+    /// while the training goes on: on two cores the evaluation of a large
+    /// dataset costs the run almost nothing. `on_epoch` comes as soon as the
+    /// report is ready (at the latest at the next epoch's end, before a
+    /// checkpoint and at the end of the run), so a `Break` from it stops
+    /// training a few iterations after that epoch. The last epoch is
+    /// evaluated as with [`Evaluation::Blocking`].
+    Overlapped,
+}
+
 /// Mini-batch training of a [`Backprop`] model.
 ///
 /// ```
@@ -155,6 +179,8 @@ pub struct Trainer {
     pub seed: u64,
     /// How batches are drawn (the book's with-replacement draw by default).
     pub sampling: Sampling,
+    /// When each epoch's evaluation runs ([`Evaluation::Blocking`] by default).
+    pub evaluation: Evaluation,
 }
 
 impl Trainer {
@@ -180,7 +206,30 @@ impl Trainer {
             batch_size,
             seed,
             sampling: Sampling::WithReplacement,
+            evaluation: Evaluation::Blocking,
         })
+    }
+
+    /// This trainer with each epoch's evaluation run as `evaluation` says.
+    ///
+    /// ```
+    /// use kobai::data::spiral;
+    /// use kobai::train::{Evaluation, Length, Trainer};
+    /// use kobai::{Sgd, TwoLayerNet};
+    ///
+    /// let (train, test) = spiral(100, 0.2, 0)?;
+    /// let trainer = Trainer::new(Length::Epochs(5), 20, 0)?;
+    /// let beside = trainer.with_evaluation(Evaluation::Overlapped);
+    /// let run = |trainer: Trainer| -> kobai::Result<_> {
+    ///     let mut net = TwoLayerNet::new(2, 8, 3, 0.5, 0)?;
+    ///     let history = trainer.train(&mut net, &mut Sgd::new(1.0)?, &train, Some(&test), &mut ())?;
+    ///     Ok((net, history))
+    /// };
+    /// assert_eq!(run(beside)?, run(trainer)?, "the same weights and reports");
+    /// # Ok::<(), kobai::KobaiError>(())
+    /// ```
+    pub fn with_evaluation(self, evaluation: Evaluation) -> Self {
+        Trainer { evaluation, ..self }
     }
 
     /// Optimizer steps per epoch for a training set of `samples`:

@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use super::{EpochReport, History, Observer, Trainer};
+use super::{EpochReport, Evaluation, History, Observer, Trainer};
 use crate::data::{Batches, Dataset};
 use crate::error::Result;
 use crate::model::{Backprop, Model};
@@ -46,40 +46,124 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
     // The losses of the epoch under way when the run was saved.
     let since = history.epochs.last().map_or(0, |r| r.iteration);
     let mut epoch_losses = history.losses.get(since..).unwrap_or_default().to_vec();
+    let overlapped = trainer.evaluation == Evaluation::Overlapped;
     observer.on_start(start, iterations);
-    for i in start + 1..=iterations {
-        let (loss, grads) = model.batch_gradient(train, &batches.next_batch())?;
-        step(optimizer, model, &grads)?;
-        history.losses.push(loss);
-        history.iterations = i;
-        epoch_losses.push(loss);
-        let mut flow = observer.on_iteration(i, loss);
-        let epoch_end = i % per_epoch == 0 || i == iterations;
-        if epoch_end {
-            let epoch = history.epochs.len() + 1;
-            let report = evaluate(model, i, epoch, &epoch_losses, train, test)?;
-            epoch_losses.clear();
-            if flow.is_continue() {
-                flow = observer.on_epoch(&report);
+    std::thread::scope(|scope| {
+        let mut pending: Option<Pending<'_>> = None;
+        for i in start + 1..=iterations {
+            let (loss, grads) = model.batch_gradient(train, &batches.next_batch())?;
+            step(optimizer, model, &grads)?;
+            history.losses.push(loss);
+            history.iterations = i;
+            epoch_losses.push(loss);
+            let mut flow = observer.on_iteration(i, loss);
+            let epoch_end = i % per_epoch == 0 || i == iterations;
+            let save_due = save.is_some_and(|(every, _)| {
+                every.is_some_and(|every| i % every == 0 || i == iterations)
+            });
+            // A report computed beside the training is delivered as soon as
+            // it is ready, and before anything that must follow it: the next
+            // epoch's report, a checkpoint, the end of the run.
+            if pending.as_ref().is_some_and(|p| p.accuracies.is_finished())
+                || epoch_end
+                || save_due
+                || flow.is_break()
+            {
+                deliver(pending.take(), &mut history, observer, &mut flow)?;
             }
-            history.epochs.push(report);
-        }
-        if let Some((every, save)) = save
-            && (every.is_some_and(|every| i % every == 0 || i == iterations) || flow.is_break())
-        {
-            save(model, optimizer, &batches, &history)?;
-        }
-        if flow == ControlFlow::Break(()) {
-            if !epoch_end {
+            if epoch_end {
                 let epoch = history.epochs.len() + 1;
-                let report = evaluate(model, i, epoch, &epoch_losses, train, test)?;
-                history.epochs.push(report);
+                let mean_loss = mean(&epoch_losses);
+                epoch_losses.clear();
+                if overlapped && i < iterations && !save_due && flow.is_continue() {
+                    let snapshot = model.clone();
+                    pending = Some(Pending {
+                        iteration: i,
+                        epoch,
+                        mean_loss,
+                        accuracies: scope.spawn(move || {
+                            accuracies(&snapshot, (train, test), BESIDE_ROWS, Threads::One)
+                        }),
+                    });
+                } else {
+                    let (train_accuracy, test_accuracy) =
+                        accuracies(&*model, (train, test), EVALUATION_ROWS, Threads::All)?;
+                    let report = EpochReport {
+                        epoch,
+                        iteration: i,
+                        mean_loss,
+                        train_accuracy,
+                        test_accuracy,
+                    };
+                    if flow.is_continue() {
+                        flow = observer.on_epoch(&report);
+                    }
+                    history.epochs.push(report);
+                }
             }
-            history.stopped_early = i < iterations;
-            break;
+            if let Some((_, save)) = save
+                && (save_due || flow.is_break())
+            {
+                save(model, optimizer, &batches, &history)?;
+            }
+            if flow == ControlFlow::Break(()) {
+                if !epoch_end {
+                    let (train_accuracy, test_accuracy) =
+                        accuracies(&*model, (train, test), EVALUATION_ROWS, Threads::All)?;
+                    history.epochs.push(EpochReport {
+                        epoch: history.epochs.len() + 1,
+                        iteration: i,
+                        mean_loss: mean(&epoch_losses),
+                        train_accuracy,
+                        test_accuracy,
+                    });
+                }
+                history.stopped_early = i < iterations;
+                break;
+            }
         }
+        let mut flow = ControlFlow::Continue(());
+        deliver(pending.take(), &mut history, observer, &mut flow)?;
+        Ok(history)
+    })
+}
+
+/// An epoch's report whose accuracies are being computed on another thread,
+/// on a copy of the model as it was at the epoch's end.
+struct Pending<'scope> {
+    iteration: usize,
+    epoch: usize,
+    mean_loss: f64,
+    accuracies: std::thread::ScopedJoinHandle<'scope, Result<(f64, Option<f64>)>>,
+}
+
+/// Waits for `pending`'s accuracies (if any), adds its report to `history`
+/// and shows it to `observer` unless `flow` already says stop.
+fn deliver(
+    pending: Option<Pending<'_>>,
+    history: &mut History,
+    observer: &mut dyn Observer,
+    flow: &mut ControlFlow<()>,
+) -> Result<()> {
+    let Some(pending) = pending else {
+        return Ok(());
+    };
+    let (train_accuracy, test_accuracy) = match pending.accuracies.join() {
+        Ok(accuracies) => accuracies?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let report = EpochReport {
+        epoch: pending.epoch,
+        iteration: pending.iteration,
+        mean_loss: pending.mean_loss,
+        train_accuracy,
+        test_accuracy,
+    };
+    if flow.is_continue() {
+        *flow = observer.on_epoch(&report);
     }
-    Ok(history)
+    history.epochs.push(report);
+    Ok(())
 }
 
 /// How many rows [`accuracy`] predicts at once: enough for fast matrix
@@ -87,37 +171,65 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
 /// is ever made.
 pub(super) const EVALUATION_ROWS: usize = 1000;
 
-fn evaluate<M: Backprop>(
+/// Rows at once for an evaluation beside the training: small enough that the
+/// sparse kernels keep each block on the evaluating thread (they split work
+/// above 16 million multiply-adds), leaving the other core to the training.
+const BESIDE_ROWS: usize = 500;
+
+/// The threads an evaluation may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Threads {
+    /// The calling thread only.
+    One,
+    /// rayon's threads (feature `parallel`), blocks of rows spread over them.
+    All,
+}
+
+/// The mean of `losses` (0 for none).
+fn mean(losses: &[f64]) -> f64 {
+    losses.iter().sum::<f64>() / losses.len().max(1) as f64
+}
+
+/// The accuracy of `model` on `train` and on `test` (if any).
+fn accuracies<M: Model>(
     model: &M,
-    iteration: usize,
-    epoch: usize,
-    losses: &[f64],
-    train: &Dataset,
-    test: Option<&Dataset>,
-) -> Result<EpochReport> {
-    Ok(EpochReport {
-        epoch,
-        iteration,
-        mean_loss: losses.iter().sum::<f64>() / losses.len().max(1) as f64,
-        train_accuracy: accuracy(model, train, EVALUATION_ROWS)?,
-        test_accuracy: test
-            .map(|d| accuracy(model, d, EVALUATION_ROWS))
+    (train, test): (&Dataset, Option<&Dataset>),
+    rows: usize,
+    threads: Threads,
+) -> Result<(f64, Option<f64>)> {
+    Ok((
+        accuracy(model, train, rows, threads)?,
+        test.map(|d| accuracy(model, d, rows, threads))
             .transpose()?,
-    })
+    ))
 }
 
 /// [`Model::accuracy`] over all of `data`, `rows` samples at a time (at least
 /// one): the same fraction, as each row's prediction is its own, without
-/// the whole `f64` matrix.
-pub(super) fn accuracy<M: Model>(model: &M, data: &Dataset, rows: usize) -> Result<f64> {
-    let mut correct = 0;
-    let mut start = 0;
-    while start < data.len() {
-        let chunk: Vec<usize> = (start..data.len().min(start + rows.max(1))).collect();
-        correct += model.correct_count(data, &chunk)?;
-        start += chunk.len();
-    }
-    Ok(correct as f64 / data.len() as f64)
+/// the whole `f64` matrix — and the same whatever the threads, as the
+/// blocks' counts are whole numbers.
+pub(super) fn accuracy<M: Model>(
+    model: &M,
+    data: &Dataset,
+    rows: usize,
+    threads: Threads,
+) -> Result<f64> {
+    let rows = rows.max(1);
+    let blocks: Vec<std::ops::Range<usize>> = (0..data.len())
+        .step_by(rows)
+        .map(|start| start..data.len().min(start + rows))
+        .collect();
+    let count =
+        |block: std::ops::Range<usize>| model.correct_count(data, &block.collect::<Vec<usize>>());
+    let counts: Vec<usize> = match threads {
+        #[cfg(feature = "parallel")]
+        Threads::All => {
+            use rayon::prelude::*;
+            blocks.into_par_iter().map(count).collect::<Result<_>>()?
+        }
+        _ => blocks.into_iter().map(count).collect::<Result<_>>()?,
+    };
+    Ok(counts.iter().sum::<usize>() as f64 / data.len() as f64)
 }
 
 #[cfg(test)]
@@ -145,8 +257,14 @@ mod tests {
         assert!(whole > 0.0 && whole < 1.0, "{whole}");
         for data in [&bytes, &floats] {
             for rows in [0, 1, 7, 999, EVALUATION_ROWS, samples, 2 * samples] {
-                let chunked = accuracy(&net, data, rows).expect("valid");
-                assert_eq!(chunked.to_bits(), whole.to_bits(), "{rows} rows at a time");
+                for threads in [Threads::One, Threads::All] {
+                    let chunked = accuracy(&net, data, rows, threads).expect("valid");
+                    assert_eq!(
+                        chunked.to_bits(),
+                        whole.to_bits(),
+                        "{rows} rows at a time on {threads:?}"
+                    );
+                }
             }
         }
     }
