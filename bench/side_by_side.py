@@ -12,7 +12,19 @@ Usage (bash bench/run.sh builds everything first and passes its arguments on):
     python bench/side_by_side.py [--quick] [--only ITEM,...] [--repeat N]
 
 Items: train_step, train_epoch, numgrad_bruteforce, numgrad_structured, sumsq,
-notebook (--only takes these names or their prefixes: --only numgrad,sumsq).
+notebook, train_run, deep_run (--only takes these names or their prefixes:
+--only numgrad,sumsq). train_run and deep_run are whole runs a user waits
+for, each program a process timed whole, 6000 iterations and the accuracy on
+the whole training and test sets after every epoch; the programs take turns
+(run 1 of each, then run 2 of each, ...), 5 rounds (--quick: 1; --repeat N:
+N). train_run is the book's train_neuralnet.py (784-50-10, SGD): kobai's CLI
+(`kobai train`), NumPy (bench/numpy/train_run.py), JAX
+(bench/jax/train_run.py) and candle (`candle-bench run`). deep_run is
+784-100-100-100-10 with ReLU, He init and Adam lr 0.001: `kobai train
+--hidden 100,100,100 ...`, the book's MultiLayerNetExtend and Adam in NumPy
+(bench/numpy/deep_run.py), JAX (bench/jax/deep_run.py) and candle
+(`candle-bench deep`). WHOLE_RUNS holds each item's commands and kobai's
+target against each peer.
 A --quick or --only run writes bench/results/partial.{md,json} instead, so a
 smoke test never replaces the full table (--out PREFIX to choose).
 
@@ -41,7 +53,8 @@ ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 
-GROUPS = ["train_step", "train_epoch", "numgrad_bruteforce", "numgrad_structured", "sumsq", "notebook"]
+GROUPS = ["train_step", "train_epoch", "numgrad_bruteforce", "numgrad_structured", "sumsq", "notebook", "train_run",
+          "deep_run"]
 SUMSQ_N = ["10", "1000", "40000"]
 ONE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -57,6 +70,72 @@ THREAD_VARS = list(ONE_THREAD)
 # picks for this processor; the header records which ran (threadpoolctl).
 BLAS_KERNEL_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
 PROCESS_TIMEOUT_S = 3600
+# train_run and deep_run: 6000 iterations (10 epochs of batch 100).
+RUN_ITERS = 6000
+RUN_SEED = 1
+# JAX's one-thread setting (XLA reads XLA_FLAGS; the BLAS and rayon variables
+# mean nothing to it).
+JAX_ONE_THREAD = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """What kobai's whole run must reach against one peer: kobai / peer (the
+    ratio of the median wall times) at most `ratio`, or below it if
+    `strict`."""
+
+    ratio: float
+    strict: bool = False
+
+    def met(self, r: float) -> bool:
+        return r < self.ratio if self.strict else r <= self.ratio
+
+    def text(self) -> str:
+        return f"{'<' if self.strict else '≤'} {self.ratio:g}"
+
+    def words(self) -> str:
+        if self.ratio == 1 and self.strict:
+            return "faster"
+        if not self.strict and self.ratio > 0:
+            return f"at least {1 / self.ratio:g}× faster"
+        return f"kobai / peer {self.text()}"
+
+
+@dataclass(frozen=True)
+class WholeRunItem:
+    """A whole-run item: what the programs run, the kobai CLI's options and
+    each peer's subcommand or script, and kobai's target against each peer
+    (by the peer's name: numpy, jax, candle)."""
+
+    name: str
+    what: str
+    kobai_options: tuple[str, ...]
+    numpy_script: str  # under bench/numpy/
+    jax_script: str  # under bench/jax/
+    candle_command: str  # candle-bench's subcommand
+    targets: dict[str, Target]
+
+
+TWICE_AS_FAST = Target(0.5)
+FASTER = Target(1.0, strict=True)
+WHOLE_RUNS = {
+    # The book's ch05/train_neuralnet.py: the issue's target is kobai at least
+    # 2x faster than every peer.
+    "train_run": WholeRunItem(
+        "train_run", "the book's train_neuralnet.py, 784-50-10, SGD lr 0.1",
+        ("--hidden", "50", "--batch-size", "100", "--lr", "0.1"),
+        "train_run.py", "train_run.py", "run",
+        {"numpy": TWICE_AS_FAST, "jax": TWICE_AS_FAST, "candle": TWICE_AS_FAST}),
+    # 784-100-100-100-10, ReLU, He init, Adam lr 0.001 (the book's
+    # MultiLayerNetExtend with its Adam): the issue's target is kobai at least
+    # 2x faster than NumPy and faster than JAX and candle.
+    "deep_run": WholeRunItem(
+        "deep_run", "784-100-100-100-10, ReLU, He init, Adam lr 0.001",
+        ("--hidden", "100,100,100", "--init", "he", "--optimizer", "adam", "--lr", "0.001",
+         "--batch-size", "100"),
+        "deep_run.py", "deep_run.py", "deep",
+        {"numpy": TWICE_AS_FAST, "jax": FASTER, "candle": FASTER}),
+}
 
 
 def venv_python() -> str:
@@ -97,6 +176,8 @@ class Harness:
     quick: bool
     epoch_repeat: int
     notebook_repeat: int
+    run_repeat: int = 5
+    run_iters: int = RUN_ITERS
     rows: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -150,7 +231,8 @@ def peers(args) -> list[Peer]:
 
 
 def environment(extra: dict[str, str], quick: bool) -> dict[str, str]:
-    cleared = {*THREAD_VARS, *BLAS_KERNEL_VARS, "BENCH_QUICK"}
+    # XLA_FLAGS too: it sets JAX's threads (the jax rows of train_run and deep_run).
+    cleared = {*THREAD_VARS, *BLAS_KERNEL_VARS, "BENCH_QUICK", "XLA_FLAGS"}
     env = {k: v for k, v in os.environ.items() if k not in cleared}
     env["FASHION_MNIST_DIR"] = DATA_DIR
     env["PYTHONHASHSEED"] = "0"
@@ -278,6 +360,142 @@ def run_notebook(h: Harness) -> None:
         print(json.dumps(row), flush=True)
 
 
+@dataclass
+class WholeRun:
+    """One program of a whole-run item (train_run, deep_run) in one thread
+    setting: a command run as a whole process, timed from outside."""
+
+    impl: str
+    argv: list[str]
+    threads: str
+    env: dict[str, str]
+    missing: str | None = None
+
+
+def whole_run_programs(spec: WholeRunItem, args, iters: int) -> list[WholeRun]:
+    """The programs of a whole-run item, each in its two thread settings."""
+    py = venv_python()
+    kobai = kobai_cli()
+    candle = Path(args.candle_bin)
+    common = ["--iters", str(iters), "--seed", str(RUN_SEED)]
+    kobai_argv = [str(kobai), "train", "--data", DATA_DIR, *spec.kobai_options, *common, "--no-plots", "--json"]
+    numpy_argv = [py, str(BENCH / "numpy" / spec.numpy_script), *common]
+    jax_argv = [py, str(BENCH / "jax" / spec.jax_script), *common]
+    candle_argv = [str(candle), spec.candle_command, *common]
+    missing_kobai = None if kobai.exists() else (
+        f"{kobai} is missing (cargo build --release --bin kobai): no kobai {spec.name} rows")
+    missing_candle = None if candle.exists() else (
+        f"{candle} is missing (cargo build --release --manifest-path bench/candle/Cargo.toml): "
+        f"no candle {spec.name} rows")
+    missing_jax = None
+    if command_output([py, "-c", "import jax; print(jax.__version__)"], env=environment({}, False)) is None:
+        missing_jax = (f"JAX does not import in {py} ({py} -m pip install 'jax[cpu]'): "
+                       f"no jax {spec.name} rows")
+    return [
+        WholeRun("kobai", kobai_argv, "default", {}, missing_kobai),
+        WholeRun("kobai", kobai_argv, "1", ONE_THREAD, missing_kobai),
+        WholeRun("numpy", numpy_argv, "default", {}),
+        WholeRun("numpy", numpy_argv, "1", ONE_THREAD),
+        WholeRun("jax", jax_argv, "default", {}, missing_jax),
+        WholeRun("jax", jax_argv, "1", {**ONE_THREAD, **JAX_ONE_THREAD}, missing_jax),
+        WholeRun("candle", candle_argv, "default", {}, missing_candle),
+        WholeRun("candle", candle_argv, "1", ONE_THREAD, missing_candle),
+    ]
+
+
+def whole_run_result(stdout: str, item: str) -> dict | None:
+    """What a whole-run program reports: its impl, own time and accuracies.
+    The peers print the harness's JSON line for `item`; kobai's CLI prints one
+    JSON object (`kobai train --json`) with `final_test_accuracy`,
+    `epoch_reports` and the network it built (`network.shape`, `.init`,
+    `.engine`)."""
+    for row in parse_lines(stdout):
+        if row["item"] == item:
+            extra = row.get("extra", {})
+            return {"impl": row["impl"], "program_s": row["median_s"],
+                    "test_accuracy": extra.get("test_accuracy"), "train_accuracy": extra.get("train_accuracy"),
+                    "epochs": len(extra.get("epochs", []))}
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict) and ("final_test_accuracy" in obj or "epoch_reports" in obj):
+            reports = obj.get("epoch_reports") or [{}]
+            network = obj.get("network") or {}
+            return {"impl": "kobai", "program_s": obj.get("seconds"),
+                    "test_accuracy": obj.get("final_test_accuracy", reports[-1].get("test_accuracy")),
+                    "train_accuracy": obj.get("final_train_accuracy", reports[-1].get("train_accuracy")),
+                    "epochs": len(obj.get("epoch_reports", [])),
+                    "network": {k: network[k] for k in ("shape", "init", "engine") if k in network}}
+    return None
+
+
+def run_whole_run(h: Harness, args, spec: WholeRunItem) -> None:
+    """A whole-run item (train_run, deep_run): every program's whole run as a
+    process, wall clock and peak RSS from outside. The programs take turns,
+    run 1 of each, then run 2 of each, ..., so that a slow spell of the
+    machine hits them all alike; row i of one program and row i of another
+    ran next to each other (the per-pair ratios)."""
+    item = spec.name
+    programs = whole_run_programs(spec, args, h.run_iters)
+    for prog in programs:
+        if prog.missing and prog.missing not in h.notes:
+            h.note(prog.missing)
+    live = [p for p in programs if not p.missing]
+    walls: dict[int, list] = {id(p): [None] * h.run_repeat for p in live}
+    results: dict[int, list] = {id(p): [None] * h.run_repeat for p in live}
+    rss: dict[int, list] = {id(p): [None] * h.run_repeat for p in live}
+    failed: set[int] = set()
+    for i in range(h.run_repeat):
+        for prog in live:
+            if id(prog) in failed:
+                continue
+            print(f"--- {item} {i + 1}/{h.run_repeat}: {prog.impl} (threads={prog.threads}): "
+                  f"{' '.join(prog.argv)}", file=sys.stderr, flush=True)
+            run = run_process(prog.argv, environment(prog.env, h.quick))
+            result = whole_run_result(run.stdout, item) if run.rc == 0 else None
+            if result is None:
+                h.note(f"{prog.impl} (threads={prog.threads}) {item} gave no result, {describe_failure(run)}")
+                failed.add(id(prog))
+                continue
+            walls[id(prog)][i] = run.wall_s
+            results[id(prog)][i] = result
+            rss[id(prog)][i] = run.rss_kib
+            print(f"    {run.wall_s:.2f} s, test acc {result['test_accuracy']}, "
+                  f"peak RSS {run.rss_kib / 1024:.0f} MiB", file=sys.stderr, flush=True)
+    for prog in live:
+        done = [w for w in walls[id(prog)] if w is not None]
+        if not done:
+            continue
+        res = [r for r in results[id(prog)] if r is not None]
+        peaks = [r for r in rss[id(prog)] if r is not None]
+        accuracies = [r["test_accuracy"] for r in res]
+        extra = {
+            "test_accuracy": statistics.median(accuracies),
+            "train_accuracy": statistics.median(r["train_accuracy"] for r in res),
+            "min_s": min(done),
+            "max_s": max(done),
+            "peak_rss_mib": max(peaks) / 1024,
+            "wall_s_each": walls[id(prog)],
+            "program_s_each": [r["program_s"] if r else None for r in results[id(prog)]],
+            "peak_rss_mib_each": [r / 1024 if r is not None else None for r in rss[id(prog)]],
+            "iterations": h.run_iters,
+            "evaluations": res[-1]["epochs"],
+            "command": prog.argv,
+        }
+        if len(set(accuracies)) > 1:
+            extra["test_accuracy_each"] = [r["test_accuracy"] if r else None for r in results[id(prog)]]
+        if res[0].get("network"):
+            extra["network"] = res[0]["network"]
+        if prog.env:
+            extra["env"] = prog.env
+        row = {"item": item, "impl": res[0]["impl"], "median_s": statistics.median(done), "runs": len(done),
+               "extra": extra, "threads": prog.threads, "group": item}
+        h.rows.append(row)
+        print(json.dumps(row), flush=True)
+
+
 def selected(only: list[str] | None, group: str) -> bool:
     return only is None or any(group.startswith(t) or t.startswith(group) for t in only)
 
@@ -303,6 +521,8 @@ def extra_parts(extra: dict) -> list[str]:
         parts.append(f"test acc {extra['test_accuracy']:.4f}")
     if "train_loss_last" in extra:
         parts.append(f"last loss {extra['train_loss_last']:.3f}")
+    if "min_s" in extra and "max_s" in extra and extra["min_s"] != extra["max_s"]:
+        parts.append(f"range {fmt_time(extra['min_s'])} – {fmt_time(extra['max_s'])}")
     if "peak_rss_mib" in extra:
         parts.append(f"peak RSS {extra['peak_rss_mib']:.0f} MiB")
     if "max_abs_diff_vs_backprop" in extra:
@@ -314,7 +534,7 @@ def extra_parts(extra: dict) -> list[str]:
     return parts
 
 
-IMPL_ORDER = {"kobai": 0, "kobai-par": 1, "kobai-layers": 2, "numpy": 3, "candle": 4}
+IMPL_ORDER = {"kobai": 0, "kobai-par": 1, "kobai-layers": 2, "numpy": 3, "jax": 4, "candle": 5}
 
 
 def impl_rank(impl: str) -> int:
@@ -381,7 +601,70 @@ def derived(rows: list[dict]) -> str:
         for (_, impl, threads), t in sorted(brute, key=lambda kv: (impl_rank(kv[0][1]), kv[0][2] != "default")):
             out.append(f"| {impl} | {threads} | {fmt_time(t)} | {t / structured:.0f}× |")
         out.append("")
+    for spec in WHOLE_RUNS.values():
+        out += whole_run_derived(rows, spec)
     return "\n".join(out)
+
+
+def and_list(names: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def whole_run_derived(rows: list[dict], spec: WholeRunItem) -> list[str]:
+    """A whole-run item: kobai (its default row) against each peer, by the
+    medians and run by run (kobai's run i against the peer's run i, from the
+    same round), and whether kobai meets its target against that peer
+    (`spec.targets`: for train_run at least twice as fast as each, ≤ 0.5; for
+    deep_run ≤ 0.5 against NumPy, < 1 against JAX and candle)."""
+    runs = [r for r in rows if r["item"] == spec.name]
+    kobai = next((r for r in runs if r["impl"] == "kobai" and r["threads"] == "default"), None)
+    peers = sorted((r for r in runs if not r["impl"].startswith("kobai")),
+                   key=lambda r: (impl_rank(r["impl"]), r["threads"] != "default"))
+    if not kobai or not peers:
+        return []
+
+    def target(r: dict) -> Target | None:
+        return spec.targets.get(r["impl"].split()[0])
+
+    by_target: dict[Target, list[str]] = {}
+    for name, t in spec.targets.items():
+        by_target.setdefault(t, []).append(name)
+    goals = ", ".join(f"{t.words()} than {and_list(names)} (`kobai / peer` {t.text()})"
+                      for t, names in by_target.items())
+    k_each = kobai["extra"].get("wall_s_each", [])
+    out = [f"Whole training run `{spec.name}` ({spec.what}): kobai (`threads` default, "
+           f"{fmt_time(kobai['median_s'])}) against each peer; the target: kobai {goals}:", "",
+           "| peer | threads | peer median | kobai / peer (medians) | kobai / peer, run by run: median | range "
+           "| pairs | target | met |",
+           "|---|---|---:|---:|---:|---|---:|---|---|"]
+    fastest: dict[str, dict] = {}
+    for r in peers:
+        p_each = r["extra"].get("wall_s_each", [])
+        pairs = [k / p for k, p in zip(k_each, p_each) if k is not None and p is not None]
+        med = kobai["median_s"] / r["median_s"]
+        per = (f"{statistics.median(pairs):.2f} | {min(pairs):.2f} – {max(pairs):.2f}" if pairs else "— | —")
+        t = target(r)
+        goal, met = (t.text(), "yes" if t.met(med) else "no") if t else ("—", "—")
+        out.append(f"| {r['impl']} | {r['threads']} | {fmt_time(r['median_s'])} | {med:.2f} | {per} "
+                   f"| {len(pairs)} | {goal} | {met} |")
+        name = r["impl"].split()[0]
+        if name not in fastest or r["median_s"] < fastest[name]["median_s"]:
+            fastest[name] = r
+    out.append("")
+    verdicts = []
+    every = True
+    for r in fastest.values():
+        med = kobai["median_s"] / r["median_s"]
+        t = target(r)
+        if t is None:
+            continue
+        every = every and t.met(med)
+        verdicts.append(f"- against {r['impl']} at its fastest setting (threads {r['threads']}): "
+                        f"kobai / peer = {med:.2f}, target {t.text()} ({t.words()}): "
+                        f"{'meets' if t.met(med) else 'misses'} it")
+    out += verdicts + [f"- kobai meets its target against every peer: {'yes' if every else 'no'}", ""]
+    return out
 
 
 # ---- the header ----------------------------------------------------------------
@@ -478,6 +761,12 @@ def header_text(hd: dict, quick: bool) -> str:
         "run the same code; `kobai-par` is the same brute force on rayon's threads; `kobai-layers` "
         "is the book's f64 layers.",
     ]
+    if "run_iters" in hd:
+        lines.append(f"- train_run, deep_run: JAX {hd.get('jax') or 'not installed'}; its `1` row sets "
+                     f"XLA_FLAGS=\"{JAX_ONE_THREAD['XLA_FLAGS']}\" "
+                     "(XLA ignores the BLAS and rayon variables)"
+                     + (f"; **{hd['run_iters']} iterations** instead of {RUN_ITERS}"
+                        if hd.get("run_iters", RUN_ITERS) != RUN_ITERS else ""))
     if quick:
         lines.append("- **--quick run**: fewer repetitions, no brute-force numerical gradient; a smoke test, "
                      "not a measurement.")
@@ -501,7 +790,12 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="fewer repetitions, skip the brute-force numerical gradient")
     p.add_argument("--only", help="comma-separated items (or prefixes) to run")
     p.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_EPOCH_REPEAT", "0")) or None,
-                   help="processes per train_epoch (default 3, --quick 1; env BENCH_EPOCH_REPEAT)")
+                   help="processes per train_epoch and rounds of train_run and deep_run (default 3 and 5, "
+                        "--quick 1; "
+                        "env BENCH_EPOCH_REPEAT)")
+    p.add_argument("--run-iters", type=int, default=RUN_ITERS,
+                   help=f"train_run's and deep_run's iterations (default {RUN_ITERS}; fewer only for a "
+                        "smoke test)")
     p.add_argument("--out", help="write OUT.md and OUT.json (default bench/results/latest, "
                                  "or bench/results/partial for --quick/--only)")
     p.add_argument("--kobai-bench", default=str(BENCH / "kobai-side" / "target" / "release" / "kobai-bench"))
@@ -514,8 +808,13 @@ def main() -> int:
         if unknown:
             p.error(f"unknown item(s) {', '.join(unknown)}; items: {', '.join(GROUPS)}")
     h = Harness(quick=args.quick, epoch_repeat=args.repeat or (1 if args.quick else 3),
-                notebook_repeat=2 if args.quick else 5)
+                notebook_repeat=2 if args.quick else 5, run_repeat=args.repeat or (1 if args.quick else 5),
+                run_iters=args.run_iters)
     hd = header()
+    if any(selected(only, item) for item in WHOLE_RUNS):
+        hd["jax"] = command_output([venv_python(), "-c", "import jax; print(jax.__version__)"],
+                                   env=environment({}, False))
+        hd["run_iters"] = args.run_iters
     if hd["load_average_start"][0] > max(0.5, 0.1 * (hd["cores"] or 1)):
         h.note(f"the machine is busy (load average {hd['load_average_start'][0]:.2f}): the medians will be "
                "noisy, and multi-threaded BLAS on a busy machine can be many times slower than one thread")
@@ -532,6 +831,9 @@ def main() -> int:
             continue
         if group == "notebook":
             run_notebook(h)
+            continue
+        if group in WHOLE_RUNS:
+            run_whole_run(h, args, WHOLE_RUNS[group])
             continue
         for peer in all_peers:
             if group not in peer.commands:
@@ -559,7 +861,7 @@ def main() -> int:
     print()
     print(md)
 
-    full = not args.quick and only is None
+    full = not args.quick and only is None and args.run_iters == RUN_ITERS
     prefix = Path(args.out) if args.out else RESULTS / ("latest" if full else "partial")
     raw = {"header": hd, "quick": args.quick, "only": only, "rows": h.rows, "notes": h.notes}
     write_atomic(prefix.with_suffix(".md"), md)

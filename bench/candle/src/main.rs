@@ -3,6 +3,8 @@
 //! trained with candle on the CPU, f32, the way a candle user writes it:
 //! `Var` parameters, candle-nn's `cross_entropy`, `loss.backward()` and
 //! candle-nn's `SGD` (which does `var.set(&(var - grad * lr)?)` per Var).
+//! `deep` trains the deeper 784-100-100-100-10 (He init) with candle-nn's
+//! `AdamW` (weight decay 0) instead.
 //!
 //! Every measurement is one JSON line on stdout:
 //! `{"item": ..., "impl": "candle <version>", "median_s": ..., "runs": ..., "extra": {...}}`
@@ -11,6 +13,14 @@
 //!   step  [--reps N] [--warmup N] [--data DIR]   train_step on a fixed batch of 100
 //!   epoch [--iters N] [--repeat N] [--data DIR]  train_epoch: 600 iterations, batch 100
 //!                                                sampled with replacement
+//!   run   [--iters N] [--seed S] [--data DIR]    train_run: the whole run a user waits for,
+//!                                                loading, 6000 iterations, and after every
+//!                                                epoch the accuracy on the whole training
+//!                                                and test sets; wall time of the process
+//!   deep  [--iters N] [--seed S] [--data DIR]    deep_run: the same whole run for the
+//!                                                deeper net 784-100-100-100-10 (ReLU, He
+//!                                                init, candle-nn's AdamW with weight
+//!                                                decay 0, lr 0.001)
 //!
 //! Threads (candle-core 0.11.1, `utils.rs`): candle's CPU matmul calls gemm with
 //! `candle_core::utils::get_num_threads()` threads, which is `RAYON_NUM_THREADS` if
@@ -28,7 +38,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use candle_core::{D, DType, Device, Tensor, Var};
-use candle_nn::{Optimizer, SGD};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD};
 
 /// The candle-core version this program is built against (kept in step with Cargo.toml).
 const CANDLE_VERSION: &str = "0.11.1";
@@ -40,6 +50,11 @@ const INPUT: usize = 784;
 const HIDDEN: usize = 50;
 const OUTPUT: usize = 10;
 const WEIGHT_INIT_STD: f32 = 0.01;
+/// deep_run: the hidden layers of the deeper network and its Adam.
+const DEEP_HIDDEN: [usize; 3] = [100, 100, 100];
+const ADAM_LR: f64 = 0.001;
+/// The book's Adam adds 1e-7 to sqrt(v) (common/optimizer.py).
+const ADAM_EPS: f64 = 1e-7;
 
 // ---------------------------------------------------------------- random numbers
 
@@ -135,7 +150,56 @@ fn load_split(dir: &Path, prefix: &str, limit: Option<usize>, dev: &Device) -> R
     })
 }
 
-// ---------------------------------------------------------------- the network
+// ---------------------------------------------------------------- the networks
+
+/// What the training loops need of a network: its logits; the accuracy
+/// follows from them.
+trait Net {
+    /// The logits of a batch.
+    fn forward(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// The trainable parameters, for the optimizer.
+    fn vars(&self) -> Vec<Var>;
+
+    /// Softmax cross-entropy, mean over the batch.
+    fn loss(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
+        Ok(candle_nn::loss::cross_entropy(&self.forward(x)?, t)?)
+    }
+
+    fn accuracy(&self, x: &Tensor, t: &Tensor) -> Result<f64> {
+        let pred = self.forward(x)?.argmax(D::Minus1)?;
+        let correct = pred
+            .eq(t)?
+            .to_dtype(DType::F32)?
+            .sum_all()?
+            .to_scalar::<f32>()?;
+        Ok(correct as f64 / t.dim(0)? as f64)
+    }
+
+    /// The accuracy over a whole split, `chunk` images at a time (views of
+    /// the split, so only one chunk's activations exist at once).
+    fn accuracy_chunked(&self, x: &Tensor, t: &Tensor, chunk: usize) -> Result<f64> {
+        let n = x.dim(0)?;
+        let mut correct = 0.0f64;
+        let mut start = 0;
+        while start < n {
+            let len = chunk.min(n - start);
+            let xs = x.narrow(0, start, len)?;
+            let ts = t.narrow(0, start, len)?;
+            correct += self.accuracy(&xs, &ts)? * len as f64;
+            start += len;
+        }
+        Ok(correct.round() / n as f64)
+    }
+}
+
+/// `rows × cols` weights drawn as `std · N(0, 1)` from `rng`, as a `Var`.
+fn randn_var(rng: &mut Rng, rows: usize, cols: usize, std: f32, dev: &Device) -> Result<Var> {
+    let v: Vec<f32> = (0..rows * cols)
+        .map(|_| rng.normal() as f32 * std)
+        .collect();
+    Ok(Var::from_tensor(&Tensor::from_vec(v, (rows, cols), dev)?)?)
+}
 
 struct TwoLayerNet {
     w1: Var,
@@ -148,14 +212,8 @@ impl TwoLayerNet {
     /// The book's init: W ~ N(0, 1) · 0.01 (seeded), b = 0.
     fn new(seed: u64, dev: &Device) -> Result<Self> {
         let mut rng = Rng::new(seed);
-        let mut randn = |r: usize, c: usize| -> Result<Var> {
-            let v: Vec<f32> = (0..r * c)
-                .map(|_| rng.normal() as f32 * WEIGHT_INIT_STD)
-                .collect();
-            Ok(Var::from_tensor(&Tensor::from_vec(v, (r, c), dev)?)?)
-        };
-        let w1 = randn(INPUT, HIDDEN)?;
-        let w2 = randn(HIDDEN, OUTPUT)?;
+        let w1 = randn_var(&mut rng, INPUT, HIDDEN, WEIGHT_INIT_STD, dev)?;
+        let w2 = randn_var(&mut rng, HIDDEN, OUTPUT, WEIGHT_INIT_STD, dev)?;
         Ok(TwoLayerNet {
             w1,
             b1: Var::zeros(HIDDEN, DType::F32, dev)?,
@@ -163,7 +221,9 @@ impl TwoLayerNet {
             b2: Var::zeros(OUTPUT, DType::F32, dev)?,
         })
     }
+}
 
+impl Net for TwoLayerNet {
     fn vars(&self) -> Vec<Var> {
         vec![
             self.w1.clone(),
@@ -182,26 +242,75 @@ impl TwoLayerNet {
         Ok(h.matmul(self.w2.as_tensor())?
             .broadcast_add(self.b2.as_tensor())?)
     }
+}
 
-    /// Softmax cross-entropy, mean over the batch.
-    fn loss(&self, x: &Tensor, t: &Tensor) -> Result<Tensor> {
-        Ok(candle_nn::loss::cross_entropy(&self.forward(x)?, t)?)
+/// deep_run's network, the book's MultiLayerNetExtend without its extras:
+/// (Affine → ReLU) per hidden layer, then Affine; He init
+/// (`sqrt(2 / fan_in) · N(0, 1)`, the book's `weight_init_std='relu'`), zero
+/// biases.
+struct DeepNet {
+    /// (weight, bias) per Affine layer.
+    layers: Vec<(Var, Var)>,
+}
+
+impl DeepNet {
+    fn new(hidden: &[usize], seed: u64, dev: &Device) -> Result<Self> {
+        let mut rng = Rng::new(seed);
+        let sizes: Vec<usize> = std::iter::once(INPUT)
+            .chain(hidden.iter().copied())
+            .chain(std::iter::once(OUTPUT))
+            .collect();
+        let layers = sizes
+            .windows(2)
+            .map(|w| {
+                let std = (2.0 / w[0] as f64).sqrt() as f32;
+                Ok((
+                    randn_var(&mut rng, w[0], w[1], std, dev)?,
+                    Var::zeros(w[1], DType::F32, dev)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Ok(DeepNet { layers })
     }
 
-    fn accuracy(&self, x: &Tensor, t: &Tensor) -> Result<f64> {
-        let pred = self.forward(x)?.argmax(D::Minus1)?;
-        let correct = pred
-            .eq(t)?
-            .to_dtype(DType::F32)?
-            .sum_all()?
-            .to_scalar::<f32>()?;
-        Ok(correct as f64 / t.dim(0)? as f64)
+    fn shape(&self) -> String {
+        let mut s = INPUT.to_string();
+        for (w, _) in &self.layers {
+            s += &format!("-{}", w.dim(1).unwrap_or(0));
+        }
+        s
     }
 }
 
-/// One training step: forward, backward, SGD update. Returns the loss tensor
-/// (already computed: candle's CPU backend is eager).
-fn train_step(net: &TwoLayerNet, opt: &mut SGD, x: &Tensor, t: &Tensor) -> Result<Tensor> {
+impl Net for DeepNet {
+    fn vars(&self) -> Vec<Var> {
+        self.layers
+            .iter()
+            .flat_map(|(w, b)| [w.clone(), b.clone()])
+            .collect()
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let last = self.layers.len() - 1;
+        let mut h = x.clone();
+        for (i, (w, b)) in self.layers.iter().enumerate() {
+            h = h.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+            if i < last {
+                h = h.relu()?;
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// One training step: forward, backward, the optimizer's update. Returns the
+/// loss tensor (already computed: candle's CPU backend is eager).
+fn train_step<N: Net, O: Optimizer>(
+    net: &N,
+    opt: &mut O,
+    x: &Tensor,
+    t: &Tensor,
+) -> Result<Tensor> {
     let loss = net.loss(x, t)?;
     opt.backward_step(&loss)?;
     Ok(loss)
@@ -387,14 +496,164 @@ fn cmd_epoch(mut args: Args) -> Result<()> {
     Ok(())
 }
 
+/// The options of `run` and `deep`: iterations, seed, data folder.
+struct WholeRunArgs {
+    iters: usize,
+    seed: u64,
+    dir: PathBuf,
+}
+
+impl WholeRunArgs {
+    fn parse(mut args: Args) -> Result<Self> {
+        let iters = args.usize("iters", 6000)?;
+        let seed = args.usize("seed", 1)? as u64;
+        let dir = args.data_dir();
+        args.finish()?;
+        if iters == 0 {
+            bail!("--iters must be at least 1");
+        }
+        Ok(WholeRunArgs { iters, seed, dir })
+    }
+}
+
+/// The whole run, as a user runs it, timed from the start of the process
+/// (`start`): the two splits (loaded by the caller before it built the
+/// network), `run.iters` iterations of batch 100 drawn with replacement, and
+/// after every epoch (600 iterations) the accuracy on the whole training set
+/// and the whole test set (10 000 images at a time), as the book's
+/// train_neuralnet.py does. Prints `item`'s JSON line, `extra` included.
+fn whole_run<N: Net, O: Optimizer>(
+    item: &str,
+    net: &N,
+    opt: &mut O,
+    (train, test): (&Split, &Split),
+    run: &WholeRunArgs,
+    mut extra: serde_json::Map<String, serde_json::Value>,
+    start: Instant,
+) -> Result<()> {
+    const CHUNK: usize = 10_000;
+    let dev = Device::Cpu;
+    let iters = run.iters;
+    let train_size = train.images.dim(0)?;
+    let iters_per_epoch = (train_size / BATCH).max(1);
+    let mut rng = Rng::new(run.seed ^ 0x5EED_BA7C);
+    let mut epoch_losses: Vec<Tensor> = Vec::with_capacity(iters_per_epoch);
+    let mut loss_last = f32::NAN;
+    let mut epochs = Vec::new();
+    let (mut train_acc, mut test_acc) = (f64::NAN, f64::NAN);
+    for i in 0..iters {
+        let idx: Vec<u32> = (0..BATCH).map(|_| rng.below(train_size) as u32).collect();
+        let idx = Tensor::from_vec(idx, BATCH, &dev)?;
+        let x = train.images.index_select(&idx, 0)?;
+        let t = train.labels.index_select(&idx, 0)?;
+        epoch_losses.push(train_step(net, opt, &x, &t)?);
+        if (i + 1) % iters_per_epoch == 0 || i + 1 == iters {
+            train_acc = net.accuracy_chunked(&train.images, &train.labels, CHUNK)?;
+            test_acc = net.accuracy_chunked(&test.images, &test.labels, CHUNK)?;
+            let losses: Vec<f32> = epoch_losses
+                .iter()
+                .map(|l| l.to_scalar::<f32>())
+                .collect::<candle_core::Result<_>>()?;
+            loss_last = *losses.last().context("no iterations")?;
+            let mean_loss = losses.iter().map(|&l| l as f64).sum::<f64>() / losses.len() as f64;
+            epoch_losses.clear();
+            eprintln!("train acc, test acc | {train_acc}, {test_acc}");
+            epochs.push(serde_json::json!({
+                "epoch": epochs.len() + 1,
+                "iteration": i + 1,
+                "mean_loss": mean_loss,
+                "train_accuracy": train_acc,
+                "test_accuracy": test_acc,
+            }));
+        }
+    }
+    extra.insert("test_accuracy".into(), test_acc.into());
+    extra.insert("train_accuracy".into(), train_acc.into());
+    extra.insert("iterations".into(), iters.into());
+    extra.insert("batch".into(), BATCH.into());
+    extra.insert("seed".into(), run.seed.into());
+    extra.insert("final_batch_loss".into(), (loss_last as f64).into());
+    extra.insert("epochs".into(), epochs.into());
+    emit(item, start.elapsed().as_secs_f64(), 1, extra);
+    Ok(())
+}
+
+/// Both splits of the data, on the CPU.
+fn load_both(dir: &Path) -> Result<(Split, Split)> {
+    let dev = Device::Cpu;
+    Ok((
+        load_split(dir, "train", None, &dev)?,
+        load_split(dir, "t10k", None, &dev)?,
+    ))
+}
+
+/// train_run: the book's two-layer net and SGD lr 0.1, the whole run
+/// (`whole_run`).
+fn cmd_run(args: Args, start: Instant) -> Result<()> {
+    let run = WholeRunArgs::parse(args)?;
+    let (train, test) = load_both(&run.dir)?;
+    let net = TwoLayerNet::new(run.seed, &Device::Cpu)?;
+    let mut opt = SGD::new(net.vars(), LR)?;
+    let extra = serde_json::Map::new();
+    whole_run(
+        "train_run",
+        &net,
+        &mut opt,
+        (&train, &test),
+        &run,
+        extra,
+        start,
+    )
+}
+
+/// deep_run: 784-100-100-100-10 with ReLU and He init, trained with
+/// candle-nn's Adam (`AdamW` with weight decay 0, the optimizer a candle user
+/// reaches for; lr 0.001, beta1 0.9, beta2 0.999, eps 1e-7 as the book's), the
+/// whole run (`whole_run`). AdamW adds eps to sqrt(v̂), the bias-corrected v,
+/// where the book adds it to sqrt(v): the same update but for that eps.
+fn cmd_deep(args: Args, start: Instant) -> Result<()> {
+    let run = WholeRunArgs::parse(args)?;
+    let (train, test) = load_both(&run.dir)?;
+    let net = DeepNet::new(&DEEP_HIDDEN, run.seed, &Device::Cpu)?;
+    let params = ParamsAdamW {
+        lr: ADAM_LR,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: ADAM_EPS,
+        weight_decay: 0.0,
+    };
+    let mut opt = AdamW::new(net.vars(), params)?;
+    let mut extra = serde_json::Map::new();
+    extra.insert("network".into(), net.shape().into());
+    extra.insert(
+        "optimizer".into(),
+        "candle_nn::AdamW, weight decay 0".into(),
+    );
+    extra.insert("lr".into(), ADAM_LR.into());
+    whole_run(
+        "deep_run",
+        &net,
+        &mut opt,
+        (&train, &test),
+        &run,
+        extra,
+        start,
+    )
+}
+
 fn main() -> Result<()> {
+    let start = Instant::now();
     let args = Args::parse()?;
     match args.cmd.as_str() {
         "step" => cmd_step(args),
         "epoch" => cmd_epoch(args),
+        "run" => cmd_run(args, start),
+        "deep" => cmd_deep(args, start),
         other => bail!(
             "usage: candle-bench step [--reps N] [--warmup N] [--data DIR]\n       \
-             candle-bench epoch [--iters N] [--repeat N] [--data DIR]\n(got {other:?})"
+             candle-bench epoch [--iters N] [--repeat N] [--data DIR]\n       \
+             candle-bench run [--iters N] [--seed S] [--data DIR]\n       \
+             candle-bench deep [--iters N] [--seed S] [--data DIR]\n(got {other:?})"
         ),
     }
 }

@@ -1,0 +1,157 @@
+"""The book's ch05/train_neuralnet.py run in JAX on the CPU: the `train_run`
+item of bench/side_by_side.py, the way a JAX user writes it.
+
+Fashion-MNIST (the IDX gz files, read by bench/numpy/mnist.py: pixels float32
+in [0, 1]; integer labels), the network 784-50-10 with ReLU, weights
+0.01 * N(0, 1) from NumPy's generator (np.random.seed, np.random.randn, as
+the book's TwoLayerNet) cast to float32, zero biases, the book's loss
+(softmax, then -mean(log(y[t] + 1e-7))), its gradient by jax.value_and_grad,
+SGD lr 0.1, all float32. Batches of 100 drawn with replacement by
+np.random.choice(train_size, 100), as the book's loop draws them; the training
+images stay on the device and the jitted step gathers the batch from them.
+After every epoch (every 600 iterations) the accuracy over the whole training
+set and the whole test set, by a jitted evaluation over chunks of 10 000
+images (lax.map), so its memory stays small.
+
+The training step and the evaluation are compiled (jax.jit) on their first
+call; that time counts, as it does for the user.
+
+Prints one JSON line at the end:
+    {"item": "train_run", "impl": "jax <version>", "median_s": <wall time of the run>, "runs": 1,
+     "extra": {"test_accuracy": ..., "train_accuracy": ..., "epochs": [...]}}
+The wall time counts from the start of this script (after Python's own
+start-up, before importing JAX) to the end. The harness times the whole
+process anyway.
+
+Threads: XLA picks its own (one per core). The harness's one-thread row sets
+XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".
+
+Usage: python bench/jax/train_run.py [--iters N] [--seed S]"""
+
+import time
+
+START = time.perf_counter()
+
+import argparse  # noqa: E402
+import functools  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "numpy"))
+
+from mnist import load_mnist  # noqa: E402
+
+BATCH = 100
+LR = 0.1
+CHUNK = 10_000  # images per evaluation chunk
+
+
+def predict(params, x):
+    w1, b1, w2, b2 = params
+    h = jax.nn.relu(x @ w1 + b1)
+    return h @ w2 + b2
+
+
+def loss_fn(params, x, t):
+    """The book's SoftmaxWithLoss: softmax, cross-entropy with delta 1e-7."""
+    y = jax.nn.softmax(predict(params, x), axis=-1)
+    p = jnp.take_along_axis(y, t[:, None], axis=1)[:, 0]
+    return -jnp.mean(jnp.log(p + 1e-7))
+
+
+@functools.partial(jax.jit, donate_argnums=0)
+def train_step(params, x_all, t_all, idx):
+    """Gathers the batch, forward, backward, SGD update."""
+    x = x_all[idx]
+    t = t_all[idx]
+    loss, grads = jax.value_and_grad(loss_fn)(params, x, t)
+    params = jax.tree_util.tree_map(lambda p, g: p - LR * g, params, grads)
+    return params, loss
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def correct(params, x_all, t_all, chunk):
+    """The number of images whose largest logit is their label, chunk by chunk."""
+    n = x_all.shape[0]
+    xs = x_all.reshape(n // chunk, chunk, x_all.shape[1])
+    ts = t_all.reshape(n // chunk, chunk)
+
+    def one(xt):
+        x, t = xt
+        return jnp.sum(jnp.argmax(predict(params, x), axis=1) == t)
+
+    return jnp.sum(jax.lax.map(one, (xs, ts)))
+
+
+def accuracy(params, x_all, t_all):
+    n = x_all.shape[0]
+    chunk = CHUNK if n % CHUNK == 0 else n
+    return int(correct(params, x_all, t_all, chunk)) / n
+
+
+def os_threads():
+    """Threads this process has at the end (XLA's pools included)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return None
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--iters", type=int, default=6000, help="iterations (default 6000, the issue's run)")
+    p.add_argument("--seed", type=int, default=1, help="np.random.seed before the weights and batches")
+    args = p.parse_args()
+
+    np.random.seed(args.seed)
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=False)
+    x_train_d = jnp.asarray(x_train)
+    t_train_d = jnp.asarray(t_train.astype(np.int32))
+    x_test_d = jnp.asarray(x_test)
+    t_test_d = jnp.asarray(t_test.astype(np.int32))
+    del x_train, x_test
+
+    params = (
+        jnp.asarray((0.01 * np.random.randn(784, 50)).astype(np.float32)),
+        jnp.zeros(50, jnp.float32),
+        jnp.asarray((0.01 * np.random.randn(50, 10)).astype(np.float32)),
+        jnp.zeros(10, jnp.float32),
+    )
+
+    train_size = x_train_d.shape[0]
+    iter_per_epoch = max(train_size // BATCH, 1)
+    losses = []
+    epochs = []
+    for i in range(args.iters):
+        batch_mask = np.random.choice(train_size, BATCH)
+        params, loss = train_step(params, x_train_d, t_train_d, batch_mask)
+        losses.append(loss)  # a device scalar: no wait for the step here
+        if (i + 1) % iter_per_epoch == 0 or i + 1 == args.iters:
+            train_acc = accuracy(params, x_train_d, t_train_d)
+            test_acc = accuracy(params, x_test_d, t_test_d)
+            since = len(epochs) * iter_per_epoch
+            epochs.append({"epoch": len(epochs) + 1, "iteration": i + 1,
+                           "mean_loss": float(np.mean(jax.device_get(losses[since:]))),
+                           "train_accuracy": train_acc, "test_accuracy": test_acc})
+            print(f"train acc, test acc | {train_acc}, {test_acc}", file=sys.stderr, flush=True)
+
+    wall = time.perf_counter() - START
+    print(json.dumps({"item": "train_run", "impl": f"jax {jax.__version__}", "median_s": wall, "runs": 1,
+                      "extra": {"test_accuracy": epochs[-1]["test_accuracy"],
+                                "train_accuracy": epochs[-1]["train_accuracy"],
+                                "iterations": args.iters, "batch": BATCH, "seed": args.seed,
+                                "final_batch_loss": float(losses[-1]), "dtype": "float32",
+                                "xla_flags": os.environ.get("XLA_FLAGS", ""), "os_threads": os_threads(),
+                                "epochs": epochs}}),
+          flush=True)
+
+
+if __name__ == "__main__":
+    main()
