@@ -27,7 +27,10 @@ pub(super) type SaveFn<'a, M, O> = &'a dyn Fn(&M, &O, &Batches, &History) -> Res
 /// resumed from a checkpoint ends with the same [`History`]: a report after
 /// every `per_epoch` iterations and after the last; on a stop by the
 /// observer, one more for the partial epoch — after the checkpoint is saved,
-/// so the checkpoint's history stays that of an uninterrupted run.
+/// so the checkpoint's history stays that of an uninterrupted run. With
+/// [`Evaluation::Overlapped`], an epoch's report (but the last) is computed
+/// on a thread of its own from a copy of the model and joins the history,
+/// in order, before the next report, checkpoint or stop.
 pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
     trainer: &Trainer,
     (model, optimizer): (&mut M, &mut O),
@@ -86,15 +89,7 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
                         }),
                     });
                 } else {
-                    let (train_accuracy, test_accuracy) =
-                        accuracies(&*model, (train, test), EVALUATION_ROWS, Threads::All)?;
-                    let report = EpochReport {
-                        epoch,
-                        iteration: i,
-                        mean_loss,
-                        train_accuracy,
-                        test_accuracy,
-                    };
+                    let report = report_now(&*model, (train, test), epoch, i, mean_loss)?;
                     if flow.is_continue() {
                         flow = observer.on_epoch(&report);
                     }
@@ -108,15 +103,9 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
             }
             if flow == ControlFlow::Break(()) {
                 if !epoch_end {
-                    let (train_accuracy, test_accuracy) =
-                        accuracies(&*model, (train, test), EVALUATION_ROWS, Threads::All)?;
-                    history.epochs.push(EpochReport {
-                        epoch: history.epochs.len() + 1,
-                        iteration: i,
-                        mean_loss: mean(&epoch_losses),
-                        train_accuracy,
-                        test_accuracy,
-                    });
+                    let epoch = history.epochs.len() + 1;
+                    let report = report_now(&*model, (train, test), epoch, i, mean(&epoch_losses))?;
+                    history.epochs.push(report);
                 }
                 history.stopped_early = i < iterations;
                 break;
@@ -125,6 +114,24 @@ pub(super) fn run<M: Backprop, O: Optimizer + ?Sized>(
         let mut flow = ControlFlow::Continue(());
         deliver(pending.take(), &mut history, observer, &mut flow)?;
         Ok(history)
+    })
+}
+
+/// The report of `epoch`, ending at `iteration`, evaluated now on all cores.
+fn report_now<M: Model>(
+    model: &M,
+    data: (&Dataset, Option<&Dataset>),
+    epoch: usize,
+    iteration: usize,
+    mean_loss: f64,
+) -> Result<EpochReport> {
+    let (train_accuracy, test_accuracy) = accuracies(model, data, EVALUATION_ROWS, Threads::All)?;
+    Ok(EpochReport {
+        epoch,
+        iteration,
+        mean_loss,
+        train_accuracy,
+        test_accuracy,
     })
 }
 
