@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reruns the whole side-by-side table: kobai against NumPy (the book's
-# algorithms, bench/numpy), candle (bench/candle) and, for train_run and
-# deep_run, JAX (bench/jax), in one run.
+# algorithms, bench/numpy), candle (bench/candle) and, for train_run,
+# deep_run and conv_run, JAX (bench/jax), in one run.
 # Usage: bash bench/run.sh [--quick] [--only ITEM,...] [--repeat N]
 #   (arguments go to bench/side_by_side.py; see bench/README.md)
 # Writes bench/results/latest.md and latest.json (a --quick or --only run:
@@ -16,11 +16,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 echo "--- pip install numpy matplotlib threadpoolctl into $venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check numpy matplotlib threadpoolctl
-# JAX (CPU) for the train_run and deep_run items only: one that does not install is a
+# JAX (CPU) for the train_run, deep_run and conv_run items only: one that does not install is a
 # warning, and the table has no jax rows.
 echo "--- pip install jax[cpu] into $venv"
 if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "jax[cpu]"; then
-    echo "warning: JAX did not install; the train_run and deep_run tables will have no jax rows" >&2
+    echo "warning: JAX did not install; the train_run, deep_run and conv_run tables will have no jax rows" >&2
 fi
 
 # Fashion-MNIST from Debian's package, as .ci/run installs it.
@@ -30,7 +30,7 @@ if [ -z "${FASHION_MNIST_DIR:-}" ] && [ ! -e /usr/share/datasets/fashion-mnist/t
     apt-get install -y --no-install-recommends dataset-fashion-mnist
 fi
 
-echo "--- building kobai (release) for the notebook, train_run and deep_run items"
+echo "--- building kobai (release) for the notebook, train_run, deep_run and conv_run items"
 cargo build --quiet --release --bin kobai
 
 echo "--- building bench/kobai-side"

@@ -12,19 +12,25 @@ Usage (bash bench/run.sh builds everything first and passes its arguments on):
     python bench/side_by_side.py [--quick] [--only ITEM,...] [--repeat N]
 
 Items: train_step, train_epoch, numgrad_bruteforce, numgrad_structured, sumsq,
-notebook, train_run, deep_run (--only takes these names or their prefixes:
---only numgrad,sumsq). train_run and deep_run are whole runs a user waits
-for, each program a process timed whole, 6000 iterations and the accuracy on
-the whole training and test sets after every epoch; the programs take turns
-(run 1 of each, then run 2 of each, ...), 5 rounds (--quick: 1; --repeat N:
-N). train_run is the book's train_neuralnet.py (784-50-10, SGD): kobai's CLI
+notebook, train_run, deep_run, conv_run (--only takes these names or their
+prefixes: --only numgrad,sumsq). train_run, deep_run and conv_run are whole
+runs a user waits for, each program a process timed whole; train_run and
+deep_run: 6000 iterations and the accuracy on the whole training and test
+sets after every epoch; conv_run: 200 iterations, then that accuracy once.
+The programs take turns (run 1 of each, then run 2 of each, ...), 5 rounds
+(--quick: 1; --repeat N: N). train_run is the book's train_neuralnet.py (784-50-10, SGD): kobai's CLI
 (`kobai train`), NumPy (bench/numpy/train_run.py), JAX
 (bench/jax/train_run.py) and candle (`candle-bench run`). deep_run is
 784-100-100-100-10 with ReLU, He init and Adam lr 0.001: `kobai train
 --hidden 100,100,100 ...`, the book's MultiLayerNetExtend and Adam in NumPy
 (bench/numpy/deep_run.py), JAX (bench/jax/deep_run.py) and candle
-(`candle-bench deep`). WHOLE_RUNS holds each item's commands and kobai's
-target against each peer.
+(`candle-bench deep`). conv_run is the book's SimpleConvNet (chapter 7: conv
+30x5x5, ReLU, max pool 2x2, Affine 100, ReLU, Affine 10) with Adam lr 0.001:
+`kobai train --model conv ...`, the book's im2col layers in NumPy in float64
+(the book's) and in float32 (bench/numpy/conv_run.py --dtype float32, its own
+peer `numpy-f32`), JAX (bench/jax/conv_run.py) and candle (`candle-bench
+conv`). WHOLE_RUNS holds each item's commands, iterations and kobai's target
+against each peer.
 A --quick or --only run writes bench/results/partial.{md,json} instead, so a
 smoke test never replaces the full table (--out PREFIX to choose).
 
@@ -54,7 +60,7 @@ RESULTS = BENCH / "results"
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 
 GROUPS = ["train_step", "train_epoch", "numgrad_bruteforce", "numgrad_structured", "sumsq", "notebook", "train_run",
-          "deep_run"]
+          "deep_run", "conv_run"]
 SUMSQ_N = ["10", "1000", "40000"]
 ONE_THREAD = {
     "OPENBLAS_NUM_THREADS": "1",
@@ -70,8 +76,10 @@ THREAD_VARS = list(ONE_THREAD)
 # picks for this processor; the header records which ran (threadpoolctl).
 BLAS_KERNEL_VARS = ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"]
 PROCESS_TIMEOUT_S = 3600
-# train_run and deep_run: 6000 iterations (10 epochs of batch 100).
+# train_run and deep_run: 6000 iterations (10 epochs of batch 100); conv_run
+# sets its own (WholeRunItem.iters). --run-iters overrides them all.
 RUN_ITERS = 6000
+CONV_RUN_ITERS = 200
 RUN_SEED = 1
 # JAX's one-thread setting (XLA reads XLA_FLAGS; the BLAS and rayon variables
 # mean nothing to it).
@@ -105,7 +113,10 @@ class Target:
 class WholeRunItem:
     """A whole-run item: what the programs run, the kobai CLI's options and
     each peer's subcommand or script, and kobai's target against each peer
-    (by the peer's name: numpy, jax, candle)."""
+    (by the peer's name: numpy, numpy-f32, jax, candle). `numpy_variants`:
+    the NumPy script's runs, each (impl name, extra arguments); the script
+    prints that impl name, so each variant is its own peer with its own
+    target. `iters`: the item's iterations (--run-iters overrides)."""
 
     name: str
     what: str
@@ -114,6 +125,8 @@ class WholeRunItem:
     jax_script: str  # under bench/jax/
     candle_command: str  # candle-bench's subcommand
     targets: dict[str, Target]
+    numpy_variants: tuple[tuple[str, tuple[str, ...]], ...] = (("numpy", ()),)
+    iters: int = RUN_ITERS
 
 
 TWICE_AS_FAST = Target(0.5)
@@ -135,6 +148,18 @@ WHOLE_RUNS = {
          "--batch-size", "100"),
         "deep_run.py", "deep_run.py", "deep",
         {"numpy": TWICE_AS_FAST, "jax": FASTER, "candle": FASTER}),
+    # The book's SimpleConvNet (ch07/simple_convnet.py) with the book's Adam,
+    # 200 iterations then one evaluation on the whole training and test sets:
+    # the issue's target is kobai at least 2x faster than every peer, NumPy in
+    # float64 (the book's) and in float32 each a peer of its own.
+    "conv_run": WholeRunItem(
+        "conv_run", "the book's SimpleConvNet, conv 30x5x5 - pool 2 - 100 - 10, Adam lr 0.001, "
+                    f"{CONV_RUN_ITERS} iterations, one full evaluation",
+        ("--model", "conv", "--optimizer", "adam", "--lr", "0.001", "--batch-size", "100"),
+        "conv_run.py", "conv_run.py", "conv",
+        {"numpy": TWICE_AS_FAST, "numpy-f32": TWICE_AS_FAST, "jax": TWICE_AS_FAST, "candle": TWICE_AS_FAST},
+        numpy_variants=(("numpy", ("--dtype", "float64")), ("numpy-f32", ("--dtype", "float32"))),
+        iters=CONV_RUN_ITERS),
 }
 
 
@@ -177,7 +202,7 @@ class Harness:
     epoch_repeat: int
     notebook_repeat: int
     run_repeat: int = 5
-    run_iters: int = RUN_ITERS
+    run_iters: int | None = None  # None: each whole-run item's own (WholeRunItem.iters)
     rows: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -362,7 +387,7 @@ def run_notebook(h: Harness) -> None:
 
 @dataclass
 class WholeRun:
-    """One program of a whole-run item (train_run, deep_run) in one thread
+    """One program of a whole-run item (train_run, deep_run, conv_run) in one thread
     setting: a command run as a whole process, timed from outside."""
 
     impl: str
@@ -373,13 +398,15 @@ class WholeRun:
 
 
 def whole_run_programs(spec: WholeRunItem, args, iters: int) -> list[WholeRun]:
-    """The programs of a whole-run item, each in its two thread settings."""
+    """The programs of a whole-run item, each in its two thread settings
+    (NumPy: each of `spec.numpy_variants` in both)."""
     py = venv_python()
     kobai = kobai_cli()
     candle = Path(args.candle_bin)
     common = ["--iters", str(iters), "--seed", str(RUN_SEED)]
     kobai_argv = [str(kobai), "train", "--data", DATA_DIR, *spec.kobai_options, *common, "--no-plots", "--json"]
-    numpy_argv = [py, str(BENCH / "numpy" / spec.numpy_script), *common]
+    numpy_argvs = [(impl, [py, str(BENCH / "numpy" / spec.numpy_script), *common, *extra])
+                   for impl, extra in spec.numpy_variants]
     jax_argv = [py, str(BENCH / "jax" / spec.jax_script), *common]
     candle_argv = [str(candle), spec.candle_command, *common]
     missing_kobai = None if kobai.exists() else (
@@ -394,8 +421,8 @@ def whole_run_programs(spec: WholeRunItem, args, iters: int) -> list[WholeRun]:
     return [
         WholeRun("kobai", kobai_argv, "default", {}, missing_kobai),
         WholeRun("kobai", kobai_argv, "1", ONE_THREAD, missing_kobai),
-        WholeRun("numpy", numpy_argv, "default", {}),
-        WholeRun("numpy", numpy_argv, "1", ONE_THREAD),
+        *(WholeRun(impl, argv, threads, env) for impl, argv in numpy_argvs
+          for threads, env in (("default", {}), ("1", ONE_THREAD))),
         WholeRun("jax", jax_argv, "default", {}, missing_jax),
         WholeRun("jax", jax_argv, "1", {**ONE_THREAD, **JAX_ONE_THREAD}, missing_jax),
         WholeRun("candle", candle_argv, "default", {}, missing_candle),
@@ -414,7 +441,7 @@ def whole_run_result(stdout: str, item: str) -> dict | None:
             extra = row.get("extra", {})
             return {"impl": row["impl"], "program_s": row["median_s"],
                     "test_accuracy": extra.get("test_accuracy"), "train_accuracy": extra.get("train_accuracy"),
-                    "epochs": len(extra.get("epochs", []))}
+                    "epochs": len(extra.get("epochs", [])), "step_ms_median": extra.get("step_ms_median")}
     for line in reversed(stdout.strip().splitlines()):
         try:
             obj = json.loads(line)
@@ -432,13 +459,14 @@ def whole_run_result(stdout: str, item: str) -> dict | None:
 
 
 def run_whole_run(h: Harness, args, spec: WholeRunItem) -> None:
-    """A whole-run item (train_run, deep_run): every program's whole run as a
+    """A whole-run item (train_run, deep_run, conv_run): every program's whole run as a
     process, wall clock and peak RSS from outside. The programs take turns,
     run 1 of each, then run 2 of each, ..., so that a slow spell of the
     machine hits them all alike; row i of one program and row i of another
     ran next to each other (the per-pair ratios)."""
     item = spec.name
-    programs = whole_run_programs(spec, args, h.run_iters)
+    iters = h.run_iters or spec.iters
+    programs = whole_run_programs(spec, args, iters)
     for prog in programs:
         if prog.missing and prog.missing not in h.notes:
             h.note(prog.missing)
@@ -480,12 +508,16 @@ def run_whole_run(h: Harness, args, spec: WholeRunItem) -> None:
             "wall_s_each": walls[id(prog)],
             "program_s_each": [r["program_s"] if r else None for r in results[id(prog)]],
             "peak_rss_mib_each": [r / 1024 if r is not None else None for r in rss[id(prog)]],
-            "iterations": h.run_iters,
+            "iterations": iters,
             "evaluations": res[-1]["epochs"],
             "command": prog.argv,
         }
         if len(set(accuracies)) > 1:
             extra["test_accuracy_each"] = [r["test_accuracy"] if r else None for r in results[id(prog)]]
+        steps = [r["step_ms_median"] for r in res if r.get("step_ms_median") is not None]
+        if steps:
+            # the program's own median time per training step, the median over the runs
+            extra["step_ms_median"] = statistics.median(steps)
         if res[0].get("network"):
             extra["network"] = res[0]["network"]
         if prog.env:
@@ -519,6 +551,8 @@ def extra_parts(extra: dict) -> list[str]:
     parts = []
     if "test_accuracy" in extra:
         parts.append(f"test acc {extra['test_accuracy']:.4f}")
+    if "step_ms_median" in extra:
+        parts.append(f"step {extra['step_ms_median']:.3g} ms")
     if "train_loss_last" in extra:
         parts.append(f"last loss {extra['train_loss_last']:.3f}")
     if "min_s" in extra and "max_s" in extra and extra["min_s"] != extra["max_s"]:
@@ -534,7 +568,7 @@ def extra_parts(extra: dict) -> list[str]:
     return parts
 
 
-IMPL_ORDER = {"kobai": 0, "kobai-par": 1, "kobai-layers": 2, "numpy": 3, "jax": 4, "candle": 5}
+IMPL_ORDER = {"kobai": 0, "kobai-par": 1, "kobai-layers": 2, "numpy": 3, "numpy-f32": 4, "jax": 5, "candle": 6}
 
 
 def impl_rank(impl: str) -> int:
@@ -615,8 +649,9 @@ def whole_run_derived(rows: list[dict], spec: WholeRunItem) -> list[str]:
     """A whole-run item: kobai (its default row) against each peer, by the
     medians and run by run (kobai's run i against the peer's run i, from the
     same round), and whether kobai meets its target against that peer
-    (`spec.targets`: for train_run at least twice as fast as each, ≤ 0.5; for
-    deep_run ≤ 0.5 against NumPy, < 1 against JAX and candle)."""
+    (`spec.targets`: for train_run and conv_run at least twice as fast as
+    each, ≤ 0.5; for deep_run ≤ 0.5 against NumPy, < 1 against JAX and
+    candle)."""
     runs = [r for r in rows if r["item"] == spec.name]
     kobai = next((r for r in runs if r["impl"] == "kobai" and r["threads"] == "default"), None)
     peers = sorted((r for r in runs if not r["impl"].startswith("kobai")),
@@ -762,11 +797,12 @@ def header_text(hd: dict, quick: bool) -> str:
         "is the book's f64 layers.",
     ]
     if "run_iters" in hd:
-        lines.append(f"- train_run, deep_run: JAX {hd.get('jax') or 'not installed'}; its `1` row sets "
+        lines.append(f"- train_run, deep_run, conv_run: JAX {hd.get('jax') or 'not installed'}; its `1` row sets "
                      f"XLA_FLAGS=\"{JAX_ONE_THREAD['XLA_FLAGS']}\" "
                      "(XLA ignores the BLAS and rayon variables)"
-                     + (f"; **{hd['run_iters']} iterations** instead of {RUN_ITERS}"
-                        if hd.get("run_iters", RUN_ITERS) != RUN_ITERS else ""))
+                     + (f"; **{hd['run_iters']} iterations** instead of each item's own "
+                        f"({', '.join(f'{n} {s.iters}' for n, s in WHOLE_RUNS.items())})"
+                        if hd.get("run_iters") is not None else ""))
     if quick:
         lines.append("- **--quick run**: fewer repetitions, no brute-force numerical gradient; a smoke test, "
                      "not a measurement.")
@@ -790,12 +826,12 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="fewer repetitions, skip the brute-force numerical gradient")
     p.add_argument("--only", help="comma-separated items (or prefixes) to run")
     p.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_EPOCH_REPEAT", "0")) or None,
-                   help="processes per train_epoch and rounds of train_run and deep_run (default 3 and 5, "
+                   help="processes per train_epoch and rounds of train_run, deep_run and conv_run (default 3 and 5, "
                         "--quick 1; "
                         "env BENCH_EPOCH_REPEAT)")
-    p.add_argument("--run-iters", type=int, default=RUN_ITERS,
-                   help=f"train_run's and deep_run's iterations (default {RUN_ITERS}; fewer only for a "
-                        "smoke test)")
+    p.add_argument("--run-iters", type=int, default=None,
+                   help=f"the iterations of every whole-run item (default: each its own, train_run's and "
+                        f"deep_run's {RUN_ITERS}, conv_run's {CONV_RUN_ITERS}; fewer only for a smoke test)")
     p.add_argument("--out", help="write OUT.md and OUT.json (default bench/results/latest, "
                                  "or bench/results/partial for --quick/--only)")
     p.add_argument("--kobai-bench", default=str(BENCH / "kobai-side" / "target" / "release" / "kobai-bench"))
@@ -861,7 +897,7 @@ def main() -> int:
     print()
     print(md)
 
-    full = not args.quick and only is None and args.run_iters == RUN_ITERS
+    full = not args.quick and only is None and args.run_iters is None
     prefix = Path(args.out) if args.out else RESULTS / ("latest" if full else "partial")
     raw = {"header": hd, "quick": args.quick, "only": only, "rows": h.rows, "notes": h.notes}
     write_atomic(prefix.with_suffix(".md"), md)

@@ -4,7 +4,9 @@
 //! `Var` parameters, candle-nn's `cross_entropy`, `loss.backward()` and
 //! candle-nn's `SGD` (which does `var.set(&(var - grad * lr)?)` per Var).
 //! `deep` trains the deeper 784-100-100-100-10 (He init) with candle-nn's
-//! `AdamW` (weight decay 0) instead.
+//! `AdamW` (weight decay 0) instead. `conv` trains the book's SimpleConvNet
+//! (chapter 7: conv 30×5×5 → ReLU → max pool 2×2 → Affine 100 → ReLU →
+//! Affine 10) with candle-nn's `Conv2d`, `max_pool2d` and the same `AdamW`.
 //!
 //! Every measurement is one JSON line on stdout:
 //! `{"item": ..., "impl": "candle <version>", "median_s": ..., "runs": ..., "extra": {...}}`
@@ -21,6 +23,12 @@
 //!                                                deeper net 784-100-100-100-10 (ReLU, He
 //!                                                init, candle-nn's AdamW with weight
 //!                                                decay 0, lr 0.001)
+//!   conv  [--iters N] [--seed S] [--data DIR]    conv_run: the book's SimpleConvNet,
+//!         [--eval-size N]                        200 iterations (default) of AdamW
+//!                                                (weight decay 0, lr 0.001), then the
+//!                                                accuracy on the whole training and test
+//!                                                sets once (--eval-size: the first N
+//!                                                images of each only, a smoke test)
 //!
 //! Threads (candle-core 0.11.1, `utils.rs`): candle's CPU matmul calls gemm with
 //! `candle_core::utils::get_num_threads()` threads, which is `RAYON_NUM_THREADS` if
@@ -55,6 +63,13 @@ const DEEP_HIDDEN: [usize; 3] = [100, 100, 100];
 const ADAM_LR: f64 = 0.001;
 /// The book's Adam adds 1e-7 to sqrt(v) (common/optimizer.py).
 const ADAM_EPS: f64 = 1e-7;
+/// conv_run: the book's SimpleConvNet (ch07/simple_convnet.py).
+const CONV_FILTERS: usize = 30;
+const CONV_FILTER_SIZE: usize = 5;
+const CONV_HIDDEN: usize = 100;
+/// 30 channels of 12 × 12 after the 24 × 24 convolution and the 2 × 2 pool.
+const CONV_POOLED: usize = CONV_FILTERS * 12 * 12;
+const CONV_ITERS: usize = 200;
 
 // ---------------------------------------------------------------- random numbers
 
@@ -201,6 +216,14 @@ fn randn_var(rng: &mut Rng, rows: usize, cols: usize, std: f32, dev: &Device) ->
     Ok(Var::from_tensor(&Tensor::from_vec(v, (rows, cols), dev)?)?)
 }
 
+/// Weights of any `shape` drawn as `std · N(0, 1)` from `rng`, as a `Var`.
+fn randn_var_shaped(rng: &mut Rng, shape: &[usize], std: f32, dev: &Device) -> Result<Var> {
+    let v: Vec<f32> = (0..shape.iter().product::<usize>())
+        .map(|_| rng.normal() as f32 * std)
+        .collect();
+    Ok(Var::from_tensor(&Tensor::from_vec(v, shape, dev)?)?)
+}
+
 struct TwoLayerNet {
     w1: Var,
     b1: Var,
@@ -300,6 +323,78 @@ impl Net for DeepNet {
             }
         }
         Ok(h)
+    }
+}
+
+/// conv_run's network, the book's SimpleConvNet: Conv (30 filters 5 × 5,
+/// stride 1, pad 0; candle-nn's `Conv2d`) → ReLU → max pool 2 × 2 stride 2
+/// (`max_pool2d`) → Affine 4320 × 100 → ReLU → Affine 100 × 10. Weights
+/// `0.01 · N(0, 1)` in the book's order (W1, W2, W3), zero biases. Images
+/// arrive as (n, 784) rows and are viewed as (n, 1, 28, 28).
+struct ConvNet {
+    w1: Var,
+    b1: Var,
+    w2: Var,
+    b2: Var,
+    w3: Var,
+    b3: Var,
+    conv: candle_nn::Conv2d,
+}
+
+impl ConvNet {
+    fn new(seed: u64, dev: &Device) -> Result<Self> {
+        let mut rng = Rng::new(seed);
+        let k = CONV_FILTER_SIZE;
+        let w1 = randn_var_shaped(&mut rng, &[CONV_FILTERS, 1, k, k], WEIGHT_INIT_STD, dev)?;
+        let w2 = randn_var(&mut rng, CONV_POOLED, CONV_HIDDEN, WEIGHT_INIT_STD, dev)?;
+        let w3 = randn_var(&mut rng, CONV_HIDDEN, OUTPUT, WEIGHT_INIT_STD, dev)?;
+        let b1 = Var::zeros(CONV_FILTERS, DType::F32, dev)?;
+        // The module holds the Vars' tensors: the optimizer's in-place
+        // updates of the Vars are what it computes with.
+        let conv = candle_nn::Conv2d::new(
+            w1.as_tensor().clone(),
+            Some(b1.as_tensor().clone()),
+            candle_nn::Conv2dConfig::default(),
+        );
+        Ok(ConvNet {
+            w1,
+            b1,
+            w2,
+            b2: Var::zeros(CONV_HIDDEN, DType::F32, dev)?,
+            w3,
+            b3: Var::zeros(OUTPUT, DType::F32, dev)?,
+            conv,
+        })
+    }
+}
+
+impl Net for ConvNet {
+    fn vars(&self) -> Vec<Var> {
+        vec![
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+            self.w3.clone(),
+            self.b3.clone(),
+        ]
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        use candle_nn::Module;
+        let n = x.dim(0)?;
+        let h = self
+            .conv
+            .forward(&x.reshape((n, 1, 28, 28))?)?
+            .relu()?
+            .max_pool2d(2)?
+            .flatten_from(1)?;
+        let h = h
+            .matmul(self.w2.as_tensor())?
+            .broadcast_add(self.b2.as_tensor())?
+            .relu()?;
+        Ok(h.matmul(self.w3.as_tensor())?
+            .broadcast_add(self.b3.as_tensor())?)
     }
 }
 
@@ -501,18 +596,37 @@ struct WholeRunArgs {
     iters: usize,
     seed: u64,
     dir: PathBuf,
+    /// Evaluate on the first `eval_size` images of each split only (`conv`'s
+    /// smoke tests); None: all of them.
+    eval_size: Option<usize>,
 }
 
 impl WholeRunArgs {
-    fn parse(mut args: Args) -> Result<Self> {
-        let iters = args.usize("iters", 6000)?;
+    fn parse(args: Args) -> Result<Self> {
+        Self::parse_with(args, 6000, false)
+    }
+
+    /// `default_iters` when --iters is not given; `eval_size`: whether
+    /// --eval-size is accepted.
+    fn parse_with(mut args: Args, default_iters: usize, eval_size: bool) -> Result<Self> {
+        let iters = args.usize("iters", default_iters)?;
         let seed = args.usize("seed", 1)? as u64;
+        let eval_size = if eval_size && args.opts.contains_key("eval-size") {
+            Some(args.usize("eval-size", 0)?)
+        } else {
+            None
+        };
         let dir = args.data_dir();
         args.finish()?;
         if iters == 0 {
             bail!("--iters must be at least 1");
         }
-        Ok(WholeRunArgs { iters, seed, dir })
+        Ok(WholeRunArgs {
+            iters,
+            seed,
+            dir,
+            eval_size,
+        })
     }
 }
 
@@ -520,19 +634,24 @@ impl WholeRunArgs {
 /// (`start`): the two splits (loaded by the caller before it built the
 /// network), `run.iters` iterations of batch 100 drawn with replacement, and
 /// after every epoch (600 iterations) the accuracy on the whole training set
-/// and the whole test set (10 000 images at a time), as the book's
-/// train_neuralnet.py does. Prints `item`'s JSON line, `extra` included.
+/// and the whole test set (`chunk` images at a time), as the book's
+/// train_neuralnet.py does. Prints `item`'s JSON line, `extra` included, with
+/// `step_ms_median`: the median time of one training step (forward, backward,
+/// update; candle's CPU backend is eager, so the step is done when it
+/// returns).
+#[allow(clippy::too_many_arguments)]
 fn whole_run<N: Net, O: Optimizer>(
     item: &str,
     net: &N,
     opt: &mut O,
     (train, test): (&Split, &Split),
     run: &WholeRunArgs,
+    chunk: usize,
     mut extra: serde_json::Map<String, serde_json::Value>,
     start: Instant,
 ) -> Result<()> {
-    const CHUNK: usize = 10_000;
     let dev = Device::Cpu;
+    let mut step_s = Vec::with_capacity(run.iters);
     let iters = run.iters;
     let train_size = train.images.dim(0)?;
     let iters_per_epoch = (train_size / BATCH).max(1);
@@ -546,10 +665,31 @@ fn whole_run<N: Net, O: Optimizer>(
         let idx = Tensor::from_vec(idx, BATCH, &dev)?;
         let x = train.images.index_select(&idx, 0)?;
         let t = train.labels.index_select(&idx, 0)?;
-        epoch_losses.push(train_step(net, opt, &x, &t)?);
+        let step_start = Instant::now();
+        // detach: the loss kept for the epoch's mean must not keep the
+        // step's whole graph (its activations) alive until the epoch ends.
+        epoch_losses.push(train_step(net, opt, &x, &t)?.detach());
+        step_s.push(step_start.elapsed().as_secs_f64());
         if (i + 1) % iters_per_epoch == 0 || i + 1 == iters {
-            train_acc = net.accuracy_chunked(&train.images, &train.labels, CHUNK)?;
-            test_acc = net.accuracy_chunked(&test.images, &test.labels, CHUNK)?;
+            let (train_x, train_t, test_x, test_t) = match run.eval_size {
+                None => (
+                    train.images.clone(),
+                    train.labels.clone(),
+                    test.images.clone(),
+                    test.labels.clone(),
+                ),
+                Some(n) => {
+                    let (a, b) = (n.min(train_size), n.min(test.images.dim(0)?));
+                    (
+                        train.images.narrow(0, 0, a)?,
+                        train.labels.narrow(0, 0, a)?,
+                        test.images.narrow(0, 0, b)?,
+                        test.labels.narrow(0, 0, b)?,
+                    )
+                }
+            };
+            train_acc = net.accuracy_chunked(&train_x, &train_t, chunk)?;
+            test_acc = net.accuracy_chunked(&test_x, &test_t, chunk)?;
             let losses: Vec<f32> = epoch_losses
                 .iter()
                 .map(|l| l.to_scalar::<f32>())
@@ -573,6 +713,10 @@ fn whole_run<N: Net, O: Optimizer>(
     extra.insert("batch".into(), BATCH.into());
     extra.insert("seed".into(), run.seed.into());
     extra.insert("final_batch_loss".into(), (loss_last as f64).into());
+    extra.insert(
+        "step_ms_median".into(),
+        (median(&mut step_s) * 1000.0).into(),
+    );
     extra.insert("epochs".into(), epochs.into());
     emit(item, start.elapsed().as_secs_f64(), 1, extra);
     Ok(())
@@ -601,6 +745,7 @@ fn cmd_run(args: Args, start: Instant) -> Result<()> {
         &mut opt,
         (&train, &test),
         &run,
+        10_000,
         extra,
         start,
     )
@@ -636,6 +781,50 @@ fn cmd_deep(args: Args, start: Instant) -> Result<()> {
         &mut opt,
         (&train, &test),
         &run,
+        10_000,
+        extra,
+        start,
+    )
+}
+
+/// conv_run: the book's SimpleConvNet (`ConvNet`), candle-nn's `AdamW` with
+/// weight decay 0 (lr 0.001, beta1 0.9, beta2 0.999, eps 1e-7; eps on
+/// sqrt(v̂) where the book's is on sqrt(v)), 200 iterations by default, then
+/// the accuracy on the whole training and test sets, 1000 images at a time
+/// (`whole_run`: 200 < 600 iterations, so that one evaluation only).
+fn cmd_conv(args: Args, start: Instant) -> Result<()> {
+    let run = WholeRunArgs::parse_with(args, CONV_ITERS, true)?;
+    let (train, test) = load_both(&run.dir)?;
+    let net = ConvNet::new(run.seed, &Device::Cpu)?;
+    let params = ParamsAdamW {
+        lr: ADAM_LR,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: ADAM_EPS,
+        weight_decay: 0.0,
+    };
+    let mut opt = AdamW::new(net.vars(), params)?;
+    let mut extra = serde_json::Map::new();
+    extra.insert(
+        "network".into(),
+        "SimpleConvNet conv30x5x5-pool2-100-10 (candle_nn::Conv2d, max_pool2d)".into(),
+    );
+    extra.insert(
+        "optimizer".into(),
+        "candle_nn::AdamW, weight decay 0".into(),
+    );
+    extra.insert("lr".into(), ADAM_LR.into());
+    extra.insert("dtype".into(), "float32".into());
+    if let Some(n) = run.eval_size {
+        extra.insert("eval_size".into(), n.into());
+    }
+    whole_run(
+        "conv_run",
+        &net,
+        &mut opt,
+        (&train, &test),
+        &run,
+        1000,
         extra,
         start,
     )
@@ -649,11 +838,13 @@ fn main() -> Result<()> {
         "epoch" => cmd_epoch(args),
         "run" => cmd_run(args, start),
         "deep" => cmd_deep(args, start),
+        "conv" => cmd_conv(args, start),
         other => bail!(
             "usage: candle-bench step [--reps N] [--warmup N] [--data DIR]\n       \
              candle-bench epoch [--iters N] [--repeat N] [--data DIR]\n       \
              candle-bench run [--iters N] [--seed S] [--data DIR]\n       \
-             candle-bench deep [--iters N] [--seed S] [--data DIR]\n(got {other:?})"
+             candle-bench deep [--iters N] [--seed S] [--data DIR]\n       \
+             candle-bench conv [--iters N] [--seed S] [--data DIR] [--eval-size N]\n(got {other:?})"
         ),
     }
 }
