@@ -54,9 +54,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "numpy"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mnist import load_mnist  # noqa: E402
+from common import device_data, os_threads  # noqa: E402
 
 FILTERS = 30
 FILTER_SIZE = 5
@@ -149,13 +149,6 @@ def accuracy(params, x_all, t_all):
     return int(correct(params, x_all, t_all, chunk)) / n
 
 
-def os_threads():
-    """Threads this process has at the end (XLA's pools included)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return None
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -167,12 +160,7 @@ def main():
         p.error("--iters must be at least 1")
 
     np.random.seed(args.seed)
-    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=False)
-    x_train_d = jnp.asarray(x_train.reshape(-1, 1, 28, 28))
-    t_train_d = jnp.asarray(t_train.astype(np.int32))
-    x_test_d = jnp.asarray(x_test.reshape(-1, 1, 28, 28))
-    t_test_d = jnp.asarray(t_test.astype(np.int32))
-    del x_train, x_test
+    (x_train_d, t_train_d), (x_test_d, t_test_d) = device_data((1, 28, 28))
 
     params = init_params()
     opt_state = adam_init(params)

@@ -50,9 +50,9 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "numpy"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from mnist import load_mnist  # noqa: E402
+from common import device_data, os_threads  # noqa: E402
 
 SIZES = [784, 100, 100, 100, 10]
 BATCH = 100
@@ -135,13 +135,6 @@ def accuracy(params, x_all, t_all):
     return int(correct(params, x_all, t_all, chunk)) / n
 
 
-def os_threads():
-    """Threads this process has at the end (XLA's pools included)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return None
-
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,12 +143,7 @@ def main():
     args = p.parse_args()
 
     np.random.seed(args.seed)
-    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=False)
-    x_train_d = jnp.asarray(x_train)
-    t_train_d = jnp.asarray(t_train.astype(np.int32))
-    x_test_d = jnp.asarray(x_test)
-    t_test_d = jnp.asarray(t_test.astype(np.int32))
-    del x_train, x_test
+    (x_train_d, t_train_d), (x_test_d, t_test_d) = device_data()
 
     params = init_params()
     opt_state = adam_init(params)
