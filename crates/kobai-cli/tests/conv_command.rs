@@ -123,6 +123,10 @@ fn a_small_conv_net_learns_draws_its_filters_and_repeats_itself() {
          affine(36,12) relu affine(12,10)"
     );
     assert_eq!(v["network"]["conv"]["filters"], 4);
+    assert_eq!(
+        v["network"]["engine"], "fused-f32",
+        "the default engine covers conv nets"
+    );
     assert_eq!(v["dataset"]["features"], 64);
     let accuracy = v["final_test_accuracy"].as_f64().unwrap();
     assert!(accuracy >= 0.9, "test accuracy {accuracy}");
@@ -141,6 +145,13 @@ fn a_small_conv_net_learns_draws_its_filters_and_repeats_itself() {
     let mut second = without_time(again);
     second["pictures"] = Value::Null;
     assert_eq!(first, second, "the same seed gives the same numbers");
+    let layers = json(&kobai_in(
+        &dir,
+        &small_conv_run(data, out, &["--no-plots", "--compute", "layers"]),
+    ));
+    assert_eq!(layers["network"]["engine"], "layers");
+    let accuracy = layers["final_test_accuracy"].as_f64().unwrap();
+    assert!(accuracy >= 0.9, "layers: test accuracy {accuracy}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -14,9 +14,9 @@ use kobai::data::{Batches, Dataset};
 use kobai::layers::Mode;
 use kobai::nets::{Compute, Init, MultiLayerNet, SimpleConvNet};
 use kobai::train::{Length, Trainer};
-use kobai::{Adam, Backprop, Params, Sgd, Targets, TwoLayerNet, step};
+use kobai::{Adam, Backprop, Model, Params, Sgd, Targets, TwoLayerNet, step};
 use ndarray::{Array1, Array2};
-use rand::SeedableRng;
+use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Uniform};
 
@@ -153,29 +153,63 @@ fn one_epoch(c: &mut Criterion) {
 fn conv_step(c: &mut Criterion) {
     let data = synthetic(1000);
     let mut batches = Batches::with_replacement(data.len(), 100, 0).expect("valid batches");
-    let (x, t) = data.batch(&batches.next_batch()).expect("valid batch");
+    let indices = batches.next_batch();
+    let (x, _) = data.batch(&indices).expect("valid batch");
+    let bytes = byte_images(1000);
     let mut group = c.benchmark_group("SimpleConvNet 1x28x28 conv30x5x5 pool2 100 batch 100");
     group.sample_size(20);
-    let mut net = SimpleConvNet::new((1, 28, 28), 10)
+    let built = SimpleConvNet::new((1, 28, 28), 10)
         .build()
         .expect("valid sizes");
-    let mut adam = Adam::new(0.001, 0.9, 0.999).expect("valid lr");
-    group.bench_function("train step (gradient + Adam)", |b| {
-        b.iter(|| {
-            let (loss, grads) = net.gradient(&x, &Targets::from(&t)).expect("valid");
-            step(&mut adam, &mut net, &grads).expect("matching grads");
-            black_box(loss)
-        })
+    for compute in [Compute::Layers, Compute::FusedF32] {
+        let mut net = built.clone().with_compute(compute);
+        let mut adam = Adam::new(0.001, 0.9, 0.999).expect("valid lr");
+        group.bench_function(format!("train step (gradient + Adam) {compute:?}"), |b| {
+            b.iter(|| {
+                let (loss, grads) = net.batch_gradient(&bytes, &indices).expect("valid");
+                step(&mut adam, &mut net, &grads).expect("matching grads");
+                black_box(loss)
+            })
+        });
+    }
+    let fused = built.clone().with_compute(Compute::FusedF32);
+    group.bench_function("gradient alone FusedF32", |b| {
+        b.iter(|| black_box(fused.batch_gradient(&bytes, &indices).expect("valid")))
     });
-    group.bench_function("forward (eval)", |b| {
+    group.bench_function("forward (eval) Layers", |b| {
         b.iter(|| {
             black_box(
-                net.forward(x.clone().into_dyn(), Mode::Eval)
+                built
+                    .forward(x.clone().into_dyn(), Mode::Eval)
                     .expect("valid"),
             )
         })
     });
+    // Weights of a spread that decides most samples in f32 (the book's 0.01
+    // makes every score a near-tie, which the f64 layers then decide).
+    let spread = SimpleConvNet::new((1, 28, 28), 10)
+        .weight_init_std(0.1)
+        .build()
+        .expect("valid sizes")
+        .with_compute(Compute::FusedF32);
+    let block: Vec<usize> = (0..100).collect();
+    group.bench_function("count correct, 100 images, FusedF32", |b| {
+        b.iter(|| black_box(spread.correct_count(&bytes, &block).expect("valid")))
+    });
     group.finish();
+}
+
+/// `n` MNIST-shaped images held as bytes, about half of them 0.
+fn byte_images(n: usize) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let pixels = Array2::from_shape_fn((n, 784), |_| {
+        let v: u8 = rng.random();
+        if v < 128 { 0 } else { v }
+    });
+    let labels = Array1::from_shape_fn(n, |i| i % 10);
+    Dataset::from_bytes(pixels, 255.0, labels, 10)
+        .and_then(|d| d.with_image_shape((1, 28, 28)))
+        .expect("valid dataset")
 }
 
 criterion_group!(

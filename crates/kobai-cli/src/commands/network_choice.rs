@@ -373,7 +373,7 @@ impl Spec {
         compute: Compute,
     ) -> Result<Net> {
         if let Some(conv) = self.conv {
-            return self.build_conv(conv, input, image, output, seed);
+            return self.build_conv(conv, input, image, output, seed, compute);
         }
         let sizes: Vec<usize> = std::iter::once(input)
             .chain(self.hidden.iter().copied())
@@ -415,7 +415,7 @@ impl Spec {
         Ok(Net::Deep(builder.build()?.with_compute(compute)))
     }
 
-    /// The book's SimpleConvNet for images of `image` (it runs on the layers).
+    /// The book's SimpleConvNet for images of `image`, backprop by `compute`.
     fn build_conv(
         &self,
         conv: ConvSpec,
@@ -423,6 +423,7 @@ impl Spec {
         image: Option<ImageShape>,
         output: usize,
         seed: u64,
+        compute: Compute,
     ) -> Result<Net> {
         let Some(image) = image else {
             bail!(
@@ -463,7 +464,10 @@ impl Spec {
                 parameters.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string())
             ),
         }
-        let net = builder.build()?.with_weight_decay(self.weight_decay)?;
+        let net = builder
+            .build()?
+            .with_weight_decay(self.weight_decay)?
+            .with_compute(compute);
         Ok(Net::Conv(net))
     }
 }

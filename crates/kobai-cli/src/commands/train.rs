@@ -82,8 +82,9 @@ One hidden size without --batchnorm, --dropout, --weight-decay or --init
 he|xavier is the book's TwoLayerNet; any other network is the book's
 MultiLayerNetExtend (per hidden layer: Affine, [BatchNorm], activation,
 [Dropout]), whose init defaults to he for relu and xavier for sigmoid/tanh.
---compute picks the fused engine for TwoLayerNet and for stacks of Affine and
-ReLU; other networks run the layers (--json: network.engine says which ran).
+--compute picks the fused engine for TwoLayerNet, for stacks of Affine and
+ReLU, and for --model conv (without --weight-decay); other networks run the
+layers (--json: network.engine says which ran).
 
 An epoch is max(training samples / batch size, 1) iterations; batches are drawn
 with replacement, as in the book (--shuffle: a fresh permutation each epoch).

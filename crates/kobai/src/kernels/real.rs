@@ -29,6 +29,8 @@ pub(crate) trait Real:
     fn to_f64(self) -> f64;
     /// `self * b + c` with one rounding (the same bits as the vector lanes).
     fn fma(self, b: Self, c: Self) -> Self;
+    /// Whether this is NaN.
+    fn is_nan(self) -> bool;
     /// `e^self`.
     fn exp(self) -> Self;
     /// `tanh(self)`.
@@ -64,6 +66,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn fma(self, b: Self, c: Self) -> Self {
                 self.mul_add(b, c)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
             }
             #[inline(always)]
             fn exp(self) -> Self {

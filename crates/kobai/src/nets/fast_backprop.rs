@@ -224,7 +224,7 @@ pub(crate) fn correct_count<T: Real>(
 /// The index of the highest of `scores` if it beats every other by more
 /// than `10⁴ epsilon (1 + |highest|)`; `None` for a near-tie or a
 /// non-finite score.
-fn decided(scores: impl Iterator<Item = f64>, epsilon: f64) -> Option<usize> {
+pub(super) fn decided(scores: impl Iterator<Item = f64>, epsilon: f64) -> Option<usize> {
     let (mut best, mut top, mut second) = (None, f64::NEG_INFINITY, f64::NEG_INFINITY);
     for (k, v) in scores.enumerate() {
         if !v.is_finite() {

@@ -3,6 +3,7 @@
 //! [`MultiLayerNet`] or from your own [`Layer`](crate::layers::Layer)s).
 
 mod fast_backprop;
+mod fast_conv;
 mod fast_network;
 mod multi_layer_net;
 mod network;

@@ -2,9 +2,9 @@
 
 use ndarray::{Array2, ArrayD, ArrayRef2, ArrayViewD, ArrayViewMutD};
 
-use super::fast_network;
 use super::spec::LayerSpec;
 use super::two_layer_net::Compute;
+use super::{fast_conv, fast_network};
 use crate::check;
 use crate::data::Dataset;
 use crate::error::{KobaiError, Result};
@@ -168,16 +168,24 @@ impl Network {
     }
 
     /// The same network with backprop computed by `compute`. The fused
-    /// engines cover stacks of Affine and ReLU layers without weight decay;
-    /// for any other network backprop runs the layers whatever `compute`
-    /// says — [`Network::engine`] tells which runs.
+    /// engines cover, without weight decay, stacks of Affine and ReLU layers
+    /// and the convolutional networks of [`SimpleConvNet`](super::SimpleConvNet)'s
+    /// shape (a convolution, ReLU, unpadded max pooling, then Affine layers
+    /// with ReLUs between them: im2col and matrix products image by image,
+    /// ReLU and pooling in one pass, no gradient for the input images). For
+    /// any other network backprop runs the layers whatever `compute` says —
+    /// [`Network::engine`] tells which runs. A fused convolutional network
+    /// also counts its accuracy on the engine, handing near-ties to the
+    /// layers, so the count is the `f64` layers' one.
     ///
     /// ```
-    /// use kobai::nets::{Compute, MultiLayerNet};
+    /// use kobai::nets::{Compute, MultiLayerNet, SimpleConvNet};
     /// let net = MultiLayerNet::new(4, &[3, 3], 2).build()?.with_compute(Compute::FusedF32);
     /// assert_eq!(net.compute(), Compute::FusedF32);
     /// let with_bn = MultiLayerNet::new(4, &[3], 2).batch_norm(true).build()?.with_compute(Compute::FusedF32);
     /// assert_eq!(with_bn.engine(), Compute::Layers, "BatchNorm: the layers run");
+    /// let conv = SimpleConvNet::new((1, 8, 8), 3).filters(2).filter_size(3).hidden(4).build()?;
+    /// assert_eq!(conv.with_compute(Compute::FusedF32).engine(), Compute::FusedF32);
     /// # Ok::<(), kobai::KobaiError>(())
     /// ```
     pub fn with_compute(mut self, compute: Compute) -> Self {
@@ -193,7 +201,9 @@ impl Network {
     /// The compute mode that backprop really runs: [`Network::compute`] when
     /// the fused engines cover this network, [`Compute::Layers`] otherwise.
     pub fn engine(&self) -> Compute {
-        if self.compute != Compute::Layers && fast_network::covers(self) {
+        if self.compute != Compute::Layers
+            && (fast_network::covers(self) || fast_conv::covers(self))
+        {
             self.compute
         } else {
             Compute::Layers
@@ -403,7 +413,7 @@ impl Network {
 }
 
 /// Prefixes a layer's error with its name in the network.
-fn in_layer(name: &str, e: KobaiError) -> KobaiError {
+pub(super) fn in_layer(name: &str, e: KobaiError) -> KobaiError {
     match e {
         KobaiError::Layer { .. } | KobaiError::NonFinite { .. } => e,
         other => KobaiError::Layer {
@@ -554,12 +564,35 @@ impl Model for Network {
         let (loss, _) = SoftmaxWithLoss.forward(&scores, t, delta)?;
         Ok(loss + self.decay_loss())
     }
+
+    /// The count of the `f64` layers, sample for sample. A convolutional
+    /// network on a fused engine ([`Network::engine`]) computes its scores
+    /// there, straight from the dataset's bytes, and sends the samples whose
+    /// top two scores are too close for that rounding to the layers.
+    fn correct_count(&self, data: &Dataset, indices: &[usize]) -> Result<usize> {
+        let conv = fast_conv::covers(self);
+        match (self.engine(), data.pixel_bytes()) {
+            (Compute::FusedF64, Some(bytes)) if conv => {
+                fast_conv::correct_count::<f64>(self, data, bytes, indices)
+            }
+            (Compute::FusedF32, Some(bytes)) if conv => {
+                fast_conv::correct_count::<f32>(self, data, bytes, indices)
+            }
+            _ => crate::model::count_on_f64_batch(self, data, indices),
+        }
+    }
 }
 
 impl Backprop for Network {
     fn gradient(&self, x: &ArrayRef2<f64>, t: &Targets<'_>) -> Result<(f64, Grads)> {
         match self.engine() {
             Compute::Layers => {}
+            Compute::FusedF64 if fast_conv::covers(self) => {
+                return fast_conv::gradient::<f64>(self, x, t);
+            }
+            Compute::FusedF32 if fast_conv::covers(self) => {
+                return fast_conv::gradient::<f32>(self, x, t);
+            }
             Compute::FusedF64 => return fast_network::gradient::<f64>(self, x, t),
             Compute::FusedF32 => return fast_network::gradient::<f32>(self, x, t),
         }
@@ -606,7 +639,14 @@ impl Backprop for Network {
     }
 
     fn batch_gradient(&self, data: &Dataset, indices: &[usize]) -> Result<(f64, Grads)> {
+        let conv = fast_conv::covers(self);
         match (self.engine(), data.pixel_bytes()) {
+            (Compute::FusedF64, Some(bytes)) if conv => {
+                fast_conv::batch_gradient::<f64>(self, data, bytes, indices)
+            }
+            (Compute::FusedF32, Some(bytes)) if conv => {
+                fast_conv::batch_gradient::<f32>(self, data, bytes, indices)
+            }
             (Compute::FusedF64, Some(bytes)) => {
                 fast_network::batch_gradient::<f64>(self, data, bytes, indices)
             }

@@ -54,9 +54,9 @@ impl Activation {
     }
 }
 
-/// How [`TwoLayerNet`]'s backprop ([`Backprop::gradient`]) computes.
-/// Prediction and the loss (hence numerical gradients and accuracy) are
-/// always the book's `f64` layers.
+/// How [`TwoLayerNet`]'s and [`Network`](super::Network)'s backprop
+/// ([`Backprop::gradient`]) computes. Prediction and the loss (hence
+/// numerical gradients and accuracy) are always the book's `f64` layers.
 ///
 /// The fused engines skip the input's zeros in the first layer (an MNIST
 /// batch is about half zeros), never form the first layer's input gradient,
