@@ -14,10 +14,12 @@
 //! dense products on the whole batch.
 //!
 //! The images are taken in fixed groups of [`IMAGES_PER_GROUP`], each group's
-//! filter gradient summed on its own and the groups' sums added in order, so
-//! the bits are the same whatever the number of threads; the groups run on
-//! rayon's threads (feature `parallel`) when the batch is large enough to
-//! pay for it.
+//! filter gradient summed on its own and the groups' sums added in order,
+//! and each dense product is computed as the same two halves, so the bits
+//! are the same whatever the number of threads; the groups and the halves
+//! run on rayon's threads (feature `parallel`) when the work is large
+//! enough to pay for it. Counting correct classifications runs on the
+//! calling thread: its caller spreads blocks of samples over the threads.
 //!
 //! Bad input gets the layers' errors, in their order: a non-finite input,
 //! the convolution's input width, an empty batch (at the softmax), the
@@ -460,7 +462,15 @@ fn forward<T: Real>(plan: &Plan<'_>, images: ArrayView2<'_, T>, pass: Pass) -> R
                 .zip(&layer.b)
                 .for_each(|(d, &b)| *d = T::from_f64(b));
         }
-        general_mat_mul(T::one(), input, &w, T::one(), &mut out);
+        let parallel = pass == Pass::Train;
+        product_in_halves(
+            input.view(),
+            w.view(),
+            T::one(),
+            out.view_mut(),
+            Axis(0),
+            parallel,
+        );
         weights.push(w);
         if k + 1 < plan.dense.len() {
             out.mapv_inplace(relu_of);
@@ -503,11 +513,25 @@ fn backprop<T: Real>(
     let mut dense_grads = Vec::with_capacity(plan.dense.len());
     for (k, (input, w)) in inputs.iter().zip(&weights).enumerate().rev() {
         let mut dw = Array2::<T>::zeros(w.dim());
-        general_mat_mul(T::one(), &input.t(), &delta, T::zero(), &mut dw);
+        product_in_halves(
+            input.t(),
+            delta.view(),
+            T::zero(),
+            dw.view_mut(),
+            Axis(0),
+            true,
+        );
         let db = delta.sum_axis(Axis(0));
         dense_grads.push((dw.mapv(|v| v.to_f64()), db.mapv(|v| v.to_f64())));
         let mut below = Array2::<T>::zeros(input.dim());
-        general_mat_mul(T::one(), &delta, &w.t(), T::zero(), &mut below);
+        product_in_halves(
+            delta.view(),
+            w.t(),
+            T::zero(),
+            below.view_mut(),
+            Axis(1),
+            true,
+        );
         if k > 0 {
             below.zip_mut_with(input, |d, &h| *d = relu_backward_of(h, *d));
         }
@@ -582,6 +606,41 @@ fn backprop<T: Real>(
         grads.push(format!("{}.b", layer.name), db.into_dyn());
     }
     Ok((loss, grads))
+}
+
+/// `c = a · b + beta c`, computed as two halves of `c` split along `axis`
+/// (the rows of `a` and `c`, or the columns of `b` and `c`), always, so
+/// that the bits do not depend on the threads; the halves run on two of
+/// rayon's threads if `parallel` and the product is large enough to pay.
+fn product_in_halves<T: Real>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    beta: T,
+    c: ArrayViewMut2<'_, T>,
+    axis: Axis,
+    parallel: bool,
+) {
+    let mid = c.len_of(axis) / 2;
+    let ((a1, a2), (b1, b2)) = if axis == Axis(0) {
+        (a.split_at(axis, mid), (b.view(), b))
+    } else {
+        ((a.view(), a), b.split_at(axis, mid))
+    };
+    let (mut c1, mut c2) = c.split_at(axis, mid);
+    let work = a1
+        .nrows()
+        .saturating_mul(a1.ncols())
+        .saturating_mul(b.ncols());
+    let mut first = move || general_mat_mul(T::one(), &a1, &b1, beta, &mut c1);
+    let mut second = move || general_mat_mul(T::one(), &a2, &b2, beta, &mut c2);
+    #[cfg(feature = "parallel")]
+    if parallel && work >= PARALLEL_WORK {
+        rayon::join(first, second);
+        return;
+    }
+    let _ = (parallel, work);
+    first();
+    second();
 }
 
 /// `f` over each group, on rayon's threads if `parallel` (feature
