@@ -339,10 +339,11 @@ pub(crate) fn correct_count<T: Real>(
     plan.check_width((indices.len(), pixels.ncols()))?;
     let mut correct = 0;
     let mut unsure = Vec::new();
+    let weights = Weights::of(&plan);
     for block in indices.chunks(COUNT_BLOCK) {
         let images = images_from_bytes::<T>(pixels, divisor, block);
         // The caller spreads its blocks over the threads.
-        let scores = forward(&plan, images.view(), Pass::Count)?.scores;
+        let scores = forward(&plan, &weights, images.view(), Pass::Count)?.scores;
         for (row, &i) in scores.rows().into_iter().zip(block) {
             match decided(row.iter().map(|v| v.to_f64()), T::EPSILON) {
                 Some(best) => correct += usize::from(best == data.labels()[i]),
@@ -379,15 +380,36 @@ struct Forward<T> {
     /// Each Affine layer's input: the pooled images, then each hidden
     /// layer's activations (after its ReLU).
     inputs: Vec<Array2<T>>,
-    /// The Affine layers' weights in `T`.
-    weights: Vec<Array2<T>>,
     /// For each pooled value, the position in its image's convolution
     /// output that its gradient goes to, or [`NO_GRADIENT`].
     argmax: Vec<u32>,
     /// The scores.
     scores: Array2<T>,
-    /// The filters in `T`, FN × C·FH·FW.
+}
+
+/// The network's parameters rounded to `T`, once per batch (or per count).
+struct Weights<T> {
+    /// The filters, FN × C·FH·FW.
     filters: Array2<T>,
+    /// The filters' bias.
+    bias: Vec<T>,
+    /// Each Affine layer's weights and bias.
+    dense: Vec<(Array2<T>, Vec<T>)>,
+}
+
+impl<T: Real> Weights<T> {
+    fn of(plan: &Plan<'_>) -> Self {
+        let round = |b: &ArrayView1<'_, f64>| b.iter().map(|&v| T::from_f64(v)).collect();
+        Weights {
+            filters: plan.filters.mapv(T::from_f64),
+            bias: round(&plan.bias),
+            dense: plan
+                .dense
+                .iter()
+                .map(|layer| (layer.w.mapv(T::from_f64), round(&layer.b)))
+                .collect(),
+        }
+    }
 }
 
 /// What a forward pass is for.
@@ -406,11 +428,15 @@ const NO_GRADIENT: u32 = u32::MAX;
 /// The forward pass over a batch of `images` (rows of C·H·W values); for
 /// `Pass::Train` on rayon's threads and keeping where the pooled values'
 /// gradients go.
-fn forward<T: Real>(plan: &Plan<'_>, images: ArrayView2<'_, T>, pass: Pass) -> Result<Forward<T>> {
+fn forward<T: Real>(
+    plan: &Plan<'_>,
+    weights: &Weights<T>,
+    images: ArrayView2<'_, T>,
+    pass: Pass,
+) -> Result<Forward<T>> {
     let g = plan.geometry;
     let n = images.nrows();
-    let filters = plan.filters.mapv(T::from_f64);
-    let bias: Vec<T> = plan.bias.iter().map(|&b| T::from_f64(b)).collect();
+    let (filters, bias) = (&weights.filters, &weights.bias[..]);
     let width = g.width();
     let mut pooled = Array2::<T>::zeros((n, width));
     let mut argmax = match pass {
@@ -442,7 +468,7 @@ fn forward<T: Real>(plan: &Plan<'_>, images: ArrayView2<'_, T>, pass: Pass) -> R
                 .enumerate()
             {
                 im2col(image, &g, &mut col);
-                convolve(&filters, &bias, &g, &col, &mut out)?;
+                convolve(filters, bias, &g, &col, &mut out)?;
                 let positions = argmax.as_deref_mut().map(|a| &mut a[k * width..][..width]);
                 relu_max_pool(&out, &g, pooled, positions);
             }
@@ -452,15 +478,11 @@ fn forward<T: Real>(plan: &Plan<'_>, images: ArrayView2<'_, T>, pass: Pass) -> R
         .collect::<Result<Vec<()>>>()?;
     }
     let mut inputs = vec![pooled];
-    let mut weights = Vec::with_capacity(plan.dense.len());
-    for (k, layer) in plan.dense.iter().enumerate() {
-        let w = layer.w.mapv(T::from_f64);
+    for (k, (w, b)) in weights.dense.iter().enumerate() {
         let input = inputs.last().ok_or_else(not_covered)?;
         let mut out = Array2::<T>::zeros((n, w.ncols()));
         for mut row in out.rows_mut() {
-            row.iter_mut()
-                .zip(&layer.b)
-                .for_each(|(d, &b)| *d = T::from_f64(b));
+            row.iter_mut().zip(b).for_each(|(d, &b)| *d = b);
         }
         let parallel = pass == Pass::Train;
         product_in_halves(
@@ -471,17 +493,14 @@ fn forward<T: Real>(plan: &Plan<'_>, images: ArrayView2<'_, T>, pass: Pass) -> R
             Axis(0),
             parallel,
         );
-        weights.push(w);
-        if k + 1 < plan.dense.len() {
+        if k + 1 < weights.dense.len() {
             out.mapv_inplace(relu_of);
             inputs.push(out);
         } else {
             return Ok(Forward {
                 inputs,
-                weights,
                 argmax,
                 scores: out,
-                filters,
             });
         }
     }
@@ -495,13 +514,12 @@ fn backprop<T: Real>(
     labels: &[usize],
 ) -> Result<(f64, Grads)> {
     let g = plan.geometry;
+    let weights = Weights::of(plan);
     let Forward {
         inputs,
-        weights,
         argmax,
         mut scores,
-        filters,
-    } = forward(plan, images, Pass::Train)?;
+    } = forward(plan, &weights, images, Pass::Train)?;
     if !scores.iter().all(|v| v.to_f64().is_finite()) {
         check::finite("softmax input", &scores.mapv(|v| v.to_f64()))?;
     }
@@ -511,7 +529,7 @@ fn backprop<T: Real>(
     // the layer's input (through the ReLU before it, if any).
     let mut delta = scores;
     let mut dense_grads = Vec::with_capacity(plan.dense.len());
-    for (k, (input, w)) in inputs.iter().zip(&weights).enumerate().rev() {
+    for (k, (input, (w, _))) in inputs.iter().zip(&weights.dense).enumerate().rev() {
         let mut dw = Array2::<T>::zeros(w.dim());
         product_in_halves(
             input.t(),
@@ -576,7 +594,7 @@ fn backprop<T: Real>(
         }
         Ok((dw, db))
     });
-    let mut dw = Array2::<T>::zeros(filters.dim());
+    let mut dw = Array2::<T>::zeros(weights.filters.dim());
     let mut db = vec![T::zero(); g.filters];
     for partial in partials {
         let (part_w, part_b) = partial?;
