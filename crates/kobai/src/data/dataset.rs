@@ -430,6 +430,7 @@ impl Dataset {
     }
 
     /// Every feature value as `f64`, row after row, without building the matrix.
+    #[cfg(feature = "npz")]
     pub(crate) fn values(&self) -> impl Iterator<Item = f64> + '_ {
         self.images.values()
     }

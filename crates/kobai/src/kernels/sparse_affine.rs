@@ -156,9 +156,9 @@ pub(crate) fn sparse_affine_forward<T: Real>(
         (x.width(), out.rows(), out.stride()),
         (w.rows(), x.rows(), w.stride())
     );
-    let stride = w.stride();
     #[cfg(feature = "parallel")]
-    if x.nonzeros() * stride >= PARALLEL_WORK && x.rows() >= 2 {
+    if x.nonzeros() * w.stride() >= PARALLEL_WORK && x.rows() >= 2 {
+        let stride = w.stride();
         let half = x.rows() / 2;
         let (top, bottom) = out.as_mut_slice().split_at_mut(half * stride);
         rayon::join(
@@ -186,9 +186,9 @@ pub(crate) fn sparse_transpose_product<T: Real>(
         (x.rows(), x.width(), dz.stride())
     );
     dw.as_mut_slice().fill(T::zero());
-    let stride = dz.stride();
     #[cfg(feature = "parallel")]
-    if x.nonzeros() * stride >= PARALLEL_WORK && x.width() >= 2 {
+    if x.nonzeros() * dz.stride() >= PARALLEL_WORK && x.width() >= 2 {
+        let stride = dz.stride();
         let half = x.width() / 2;
         let (top, bottom) = dw.as_mut_slice().split_at_mut(half * stride);
         rayon::join(

@@ -128,6 +128,7 @@ impl<T: Real> SparseRows<T> {
     }
 
     /// The number of stored (non-zero) entries.
+    #[cfg(any(feature = "parallel", test))]
     pub(crate) fn nonzeros(&self) -> usize {
         self.starts.last().copied().unwrap_or(0)
     }

@@ -18,6 +18,7 @@ pub use npz::{
     save_npz,
 };
 pub use params::Params;
+#[cfg(feature = "npz")]
 pub(crate) use params::{saved, saved_mut};
 
 use ndarray::{Array2, ArrayRef2};

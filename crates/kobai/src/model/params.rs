@@ -53,6 +53,7 @@ pub trait Params {
 }
 
 /// Everything a file saves of a model: its parameters, then its buffers.
+#[cfg(feature = "npz")]
 pub(crate) fn saved<M: Params + ?Sized>(model: &M) -> Vec<(String, ArrayViewD<'_, f64>)> {
     let mut all = model.params();
     all.extend(model.buffers());
@@ -60,6 +61,7 @@ pub(crate) fn saved<M: Params + ?Sized>(model: &M) -> Vec<(String, ArrayViewD<'_
 }
 
 /// [`saved`], writable, in the same order.
+#[cfg(feature = "npz")]
 pub(crate) fn saved_mut<M: Params + ?Sized>(
     model: &mut M,
 ) -> Vec<(String, ArrayViewMutD<'_, f64>)> {
