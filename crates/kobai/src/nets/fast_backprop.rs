@@ -208,23 +208,36 @@ pub(crate) fn correct_count<T: Real>(
         output_layer(net.w2.view(), net.b2.view(), &workspace.h, indices.len())
             .map(|(_, scores)| scores)
     })?;
-    let mut correct = 0;
     let mut unsure = Vec::new();
+    let mut correct = count_decided(&scores, indices, data, &mut unsure);
+    // `predict`, hence this count, runs the f64 layers whatever the engine.
+    correct += crate::model::count_on_f64_batch(net, data, &unsure)?;
+    Ok(correct)
+}
+
+/// How many rows of `scores` (the samples `indices` of `data`) are decided
+/// in `T` ([`decided`]) and right; the indices of the rows left undecided
+/// are pushed to `unsure`, for the `f64` layers.
+pub(super) fn count_decided<T: Real>(
+    scores: &Array2<T>,
+    indices: &[usize],
+    data: &Dataset,
+    unsure: &mut Vec<usize>,
+) -> usize {
+    let mut correct = 0;
     for (row, &i) in scores.rows().into_iter().zip(indices) {
         match decided(row.iter().map(|v| v.to_f64()), T::EPSILON) {
             Some(best) => correct += usize::from(best == data.labels()[i]),
             None => unsure.push(i),
         }
     }
-    // `predict`, hence this count, runs the f64 layers whatever the engine.
-    correct += crate::model::count_on_f64_batch(net, data, &unsure)?;
-    Ok(correct)
+    correct
 }
 
 /// The index of the highest of `scores` if it beats every other by more
 /// than `10⁴ epsilon (1 + |highest|)`; `None` for a near-tie or a
 /// non-finite score.
-pub(super) fn decided(scores: impl Iterator<Item = f64>, epsilon: f64) -> Option<usize> {
+fn decided(scores: impl Iterator<Item = f64>, epsilon: f64) -> Option<usize> {
     let (mut best, mut top, mut second) = (None, f64::NEG_INFINITY, f64::NEG_INFINITY);
     for (k, v) in scores.enumerate() {
         if !v.is_finite() {

@@ -23,7 +23,8 @@
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
-    Array1, Array2, ArrayD, ArrayRef2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2, Slice,
+    Array1, Array2, ArrayD, ArrayRef2, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMut2, Axis,
+    Ix1, Ix2, Slice,
 };
 
 use super::fast_backprop::{
@@ -39,7 +40,7 @@ use crate::functions::{Targets, class_labels};
 use crate::kernels::{
     PaddedMatrix, Real, Workspace, sparse_affine_forward, sparse_transpose_product, with_workspace,
 };
-use crate::layers::{AffineView, ParamKind};
+use crate::layers::{AffineView, Layer, ParamKind};
 use crate::model::Grads;
 
 /// One Affine layer of a covered network: its name and its parameters.
@@ -118,13 +119,7 @@ fn affines(net: &Network) -> Option<Vec<AffineLayer<'_>>> {
                 if !layer.buffers().is_empty() {
                     return None;
                 }
-                let mut params = layer.params().into_iter();
-                let (w, b) = match (params.next(), params.next(), params.next()) {
-                    (Some(("W", ParamKind::Weight, w)), Some(("b", ParamKind::Other, b)), None) => {
-                        (w, b)
-                    }
-                    _ => return None,
-                };
+                let (w, b) = weight_and_bias(layer)?;
                 let w = w.into_dimensionality::<Ix2>().ok()?;
                 let b = b.into_dimensionality::<Ix1>().ok()?;
                 let chained = affines.last().is_none_or(|a| a.w.ncols() == inputs);
@@ -147,6 +142,18 @@ fn affines(net: &Network) -> Option<Vec<AffineLayer<'_>>> {
     }
     // Ends with an Affine, not a ReLU.
     (!affines.is_empty() && !relu_before).then_some(affines)
+}
+
+/// A layer's parameters if they are exactly a weight `W` then a bias `b`
+/// (an Affine layer's, a convolution's).
+pub(super) fn weight_and_bias(
+    layer: &dyn Layer,
+) -> Option<(ArrayViewD<'_, f64>, ArrayViewD<'_, f64>)> {
+    let mut params = layer.params().into_iter();
+    match (params.next(), params.next(), params.next()) {
+        (Some(("W", ParamKind::Weight, w)), Some(("b", ParamKind::Other, b)), None) => Some((w, b)),
+        _ => None,
+    }
 }
 
 /// The error for a network the fused engines do not cover (never reached

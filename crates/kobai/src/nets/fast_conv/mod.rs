@@ -28,7 +28,8 @@
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayRef2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Ix1, Ix2};
 
-use super::fast_backprop::{decided, shape_bug, softmax_loss_backward};
+use super::fast_backprop::{count_decided, shape_bug, softmax_loss_backward};
+use super::fast_network::weight_and_bias;
 use super::network::{Network, in_layer};
 use super::spec::LayerSpec;
 use crate::check;
@@ -37,7 +38,7 @@ use crate::error::{KobaiError, Result};
 use crate::functions::activations::{relu_backward_of, relu_of};
 use crate::functions::{Targets, class_labels};
 use crate::kernels::Real;
-use crate::layers::{Layer, Mode, ParamKind, PoolKind};
+use crate::layers::{Layer, Mode, PoolKind};
 use crate::model::Grads;
 
 mod per_image;
@@ -190,11 +191,7 @@ fn plan(net: &Network) -> Option<Plan<'_>> {
     };
     // Pooling positions are kept as u32.
     u32::try_from(geometry.positions()).ok()?;
-    let mut params = conv.params().into_iter();
-    let (w, b) = match (params.next(), params.next(), params.next()) {
-        (Some(("W", ParamKind::Weight, w)), Some(("b", ParamKind::Other, b)), None) => (w, b),
-        _ => return None,
-    };
+    let (w, b) = weight_and_bias(conv)?;
     let w = w
         .into_shape_with_order((filters, geometry.unrolled()))
         .ok()?
@@ -211,13 +208,7 @@ fn plan(net: &Network) -> Option<Plan<'_>> {
             LayerSpec::Affine { inputs, outputs }
                 if relu_before && layer.kind() == "affine" && plain(layer) =>
             {
-                let mut params = layer.params().into_iter();
-                let (w, b) = match (params.next(), params.next(), params.next()) {
-                    (Some(("W", ParamKind::Weight, w)), Some(("b", ParamKind::Other, b)), None) => {
-                        (w, b)
-                    }
-                    _ => return None,
-                };
+                let (w, b) = weight_and_bias(layer)?;
                 let w = w.into_dimensionality::<Ix2>().ok()?;
                 let b = b.into_dimensionality::<Ix1>().ok()?;
                 let takes = dense.last().map_or(geometry.width(), |d| d.w.ncols());
@@ -347,12 +338,7 @@ pub(crate) fn correct_count<T: Real>(
         let images = images_from_bytes::<T>(pixels, divisor, block);
         // The caller spreads its blocks over the threads.
         let scores = forward(&plan, &weights, images.view(), Pass::Count)?.scores;
-        for (row, &i) in scores.rows().into_iter().zip(block) {
-            match decided(row.iter().map(|v| v.to_f64()), T::EPSILON) {
-                Some(best) => correct += usize::from(best == data.labels()[i]),
-                None => unsure.push(i),
-            }
-        }
+        correct += count_decided(&scores, block, data, &mut unsure);
     }
     correct += crate::model::count_on_f64_batch(net, data, &unsure)?;
     Ok(correct)
