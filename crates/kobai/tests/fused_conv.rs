@@ -179,19 +179,10 @@ fn both_fused_engines_match_the_layers() {
 
 /// A dataset of `rows` images of `image` held as bytes, about half of them 0.
 fn byte_images(rows: usize, image: Image, classes: usize, seed: u64) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (c, h, w) = image;
-    let pixels = Array2::from_shape_fn((rows, c * h * w), |_| {
-        if rng.random_bool(0.5) {
-            0
-        } else {
-            rng.random::<u8>()
-        }
-    });
-    let labels = Array1::from_shape_fn(rows, |_| rng.random_range(0..classes));
-    Dataset::from_bytes(pixels, 255.0, labels, classes)
-        .and_then(|d| d.with_image_shape(image))
-        .expect("valid dataset")
+    support::byte_dataset(rows, c * h * w, classes, seed)
+        .with_image_shape(image)
+        .expect("valid image shape")
 }
 
 #[test]

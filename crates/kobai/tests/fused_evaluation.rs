@@ -5,22 +5,12 @@
 use kobai::data::Dataset;
 use kobai::nets::Compute;
 use kobai::{Model, Params, TwoLayerNet};
-use ndarray::{Array1, Array2};
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+
+mod support;
 
 /// `rows` images of `width` bytes, about half of them 0, with labels below 10.
 fn bytes(rows: usize, width: usize, seed: u64) -> Dataset {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let pixels = Array2::from_shape_fn((rows, width), |_| {
-        if rng.random_bool(0.5) {
-            0
-        } else {
-            rng.random::<u8>()
-        }
-    });
-    let labels = Array1::from_shape_fn(rows, |_| rng.random_range(0..10));
-    Dataset::from_bytes(pixels, 255.0, labels, 10).expect("valid")
+    support::byte_dataset(rows, width, 10, seed)
 }
 
 fn counts(net: &TwoLayerNet, data: &Dataset, indices: &[usize]) -> [usize; 3] {

@@ -92,6 +92,22 @@ pub fn images(rows: usize, cols: usize, seed: u64) -> ndarray::Array2<f64> {
     })
 }
 
+/// A dataset of `rows` samples of `width` bytes held as bytes, about half
+/// of them 0, with labels below `classes`: seeded.
+pub fn byte_dataset(rows: usize, width: usize, classes: usize, seed: u64) -> Dataset {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let pixels = ndarray::Array2::from_shape_fn((rows, width), |_| {
+        if rng.random_bool(0.5) {
+            0
+        } else {
+            rng.random::<u8>()
+        }
+    });
+    let labels = ndarray::Array1::from_shape_fn(rows, |_| rng.random_range(0..classes));
+    Dataset::from_bytes(pixels, 255.0, labels, classes).expect("valid dataset")
+}
+
 /// The largest |a − b| over all parameters, relative to the largest |a|;
 /// the two must name the same tensors of the same shapes, in order.
 pub fn relative_difference(a: &kobai::Grads, b: &kobai::Grads) -> f64 {
