@@ -80,12 +80,27 @@ fn run_args(args: &[String]) -> Result<(), String> {
     run(cli.command).map_err(|e| format!("{e:#}"))
 }
 
+/// `KOBAI_SIMD`, when set and not empty, must name a kernel level: the
+/// library quietly ignores anything else, the command line says so.
+fn check_simd_env() -> anyhow::Result<()> {
+    let Some(value) = std::env::var_os(kobai::SIMD_ENV) else {
+        return Ok(());
+    };
+    let value = value
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("{} is not valid UTF-8", kobai::SIMD_ENV))?;
+    if !value.is_empty() {
+        value.parse::<kobai::SimdLevel>()?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => return commands::report_usage_error(err),
     };
-    let result = run(cli.command);
+    let result = check_simd_env().and_then(|()| run(cli.command));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // The reader of a pipe has gone (`kobai train | head`): nothing to say.

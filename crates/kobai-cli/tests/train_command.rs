@@ -286,3 +286,61 @@ fn check_passes_on_a_small_network() {
     assert!(entries(&dir).is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `kobai train` with `KOBAI_SIMD` set to `level`, in `dir`.
+fn train_on_level(dir: &Path, level: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kobai"))
+        .current_dir(dir)
+        .env("KOBAI_SIMD", level)
+        .args(args)
+        .output()
+        .expect("kobai runs")
+}
+
+#[test]
+fn every_kernel_level_trains_to_the_same_bits() {
+    let dir = scratch("simd-levels");
+    tiny_mnist(&dir);
+    for hidden in ["50", "100,37"] {
+        let args = [
+            "train",
+            "--data",
+            ".",
+            "--json",
+            "--no-plots",
+            "--iters",
+            "40",
+            "--batch-size",
+            "10",
+            "--hidden",
+            hidden,
+        ];
+        let runs: Vec<Value> = ["portable", "avx2", "avx512"]
+            .iter()
+            .map(|level| {
+                let mut v = without_time(json(&train_on_level(&dir, level, &args)));
+                let simd = v.as_object_mut().expect("object").remove("simd");
+                assert!(simd.is_some_and(|s| s.is_string()));
+                v
+            })
+            .collect();
+        assert_eq!(runs[0]["network"]["engine"], "fused-f32");
+        assert_eq!(runs[0], runs[1], "portable against avx2, hidden {hidden}");
+        assert_eq!(runs[0], runs[2], "portable against avx512, hidden {hidden}");
+    }
+    let portable = json(&train_on_level(
+        &dir,
+        "Portable",
+        &["train", "--json", "--no-plots", "--epochs", "1"],
+    ));
+    assert_eq!(portable["simd"], "portable");
+    // A level the program does not know: one line, nothing written.
+    let out = train_on_level(&dir, "sse9", &["train", "--epochs", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: KOBAI_SIMD = sse9 is invalid; expected portable, avx2 or avx512"
+    );
+    assert!(stdout(&out).is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

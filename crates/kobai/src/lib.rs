@@ -161,6 +161,7 @@ pub use gradient_check::{
     GradientCheck, TensorCheck, compare_gradients, gradient_check, gradient_check_fast,
 };
 pub use gradient_descent::{gradient_descent, gradient_descent_path};
+pub use kernels::{SIMD_ENV, SimdLevel};
 pub use model::{Backprop, Grads, Model, Params};
 pub use nets::{MultiLayerNet, Network, SimpleNet, TwoLayerNet, simple_net_loss};
 pub use numerical_gradient::{

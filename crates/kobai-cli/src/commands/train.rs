@@ -525,10 +525,11 @@ fn header(run: &Run<'_>, net: &Net) -> String {
     );
     let _ = writeln!(
         out,
-        "Network: {}, seed {}, backprop {}",
+        "Network: {}, seed {}, backprop {} ({} kernels)",
         net.describe(run.spec),
         run.seed,
-        compute_name(net.engine())
+        compute_name(net.engine()),
+        kobai::SimdLevel::in_use()
     );
     let sampling = match s.sampling {
         Sampling::WithReplacement => "",
@@ -713,6 +714,7 @@ fn as_json(
         "final_train_accuracy": last.map(|r| r.train_accuracy),
         "final_test_accuracy": last.and_then(|r| r.test_accuracy),
         "seconds": seconds,
+        "simd": kobai::SimdLevel::in_use().name(),
         "epoch_reports": history.epochs.iter().map(report_json).collect::<Vec<_>>(),
         "pictures": pictures.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         "saved": saved.map(|p| p.display().to_string()),

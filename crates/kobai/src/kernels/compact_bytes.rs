@@ -16,7 +16,7 @@ use pulp::x86::{V3, V4};
 #[cfg(target_arch = "x86_64")]
 use std::arch::x86_64::{__m128i, __m256i, __m512i};
 
-use crate::kernels::Real;
+use crate::kernels::{Real, SimdLevel};
 
 /// What each byte stands for, `byte / divisor` rounded to `T`, and whether
 /// the vector paths compute the same.
@@ -66,11 +66,17 @@ pub(crate) enum BytePath {
 }
 
 impl BytePath {
-    /// The widest path this CPU runs for `table`.
+    /// The widest path this CPU runs for `table`, within
+    /// [`SimdLevel::in_use`].
     pub(crate) fn best<T: Real>(table: &ByteTable<T>) -> Self {
+        let cap = match SimdLevel::in_use() {
+            SimdLevel::Portable => Self::Portable,
+            SimdLevel::Avx2 => Self::Avx2,
+            SimdLevel::Avx512 => Self::Avx512,
+        };
         Self::available(table)
-            .last()
-            .copied()
+            .into_iter()
+            .rfind(|&path| path as u8 <= cap as u8)
             .unwrap_or(Self::Portable)
     }
 
