@@ -281,6 +281,36 @@ fn per_call_times(
     (times, k)
 }
 
+/// The largest n whose `sumsq_probes` item is timed: its 2n copies of x
+/// take 2n² elements, a fair way to probe only a small x.
+const PROBES_UP_TO: usize = 16;
+
+/// A numerical gradient of f stripped to its calls: 2n calls of f, each on
+/// its own copy of x with one element moved by ±h (the book's probe points,
+/// in its order), all copies written just before the calls — and nothing
+/// else: no checks, no result, no restoring.
+fn probe_calls(n: usize) -> impl Fn(&Array1<f64>) -> f64 {
+    let probes = std::cell::RefCell::new(vec![0.0; 2 * n * n]);
+    move |x| {
+        let mut probes = probes.borrow_mut();
+        let values = x.as_slice().expect("a fresh Array1 is contiguous");
+        for (c, row) in probes.chunks_exact_mut(n).enumerate() {
+            row.copy_from_slice(values);
+            let i = c / 2;
+            row[i] = if c % 2 == 0 {
+                values[i] + 1e-4
+            } else {
+                values[i] - 1e-4
+            };
+        }
+        let mut last = 0.0;
+        for row in probes.chunks_exact(n) {
+            last = black_box(sumsq(&ndarray::ArrayView1::from(row)));
+        }
+        last
+    }
+}
+
 fn sumsq_cmd(ns: &[usize]) -> AnyResult<()> {
     let q = quick();
     for &n in ns {
@@ -299,6 +329,15 @@ fn sumsq_cmd(ns: &[usize]) -> AnyResult<()> {
             &grad_times,
             json!({"n": n, "calls": 2 * n}),
         );
+        if n <= PROBES_UP_TO {
+            let (probe_times, _) =
+                per_call_times(&x, if q { 11 } else { 51 }, target, probe_calls(n));
+            emit(
+                &format!("sumsq_probes_n{n}"),
+                &probe_times,
+                json!({"n": n, "calls": 2 * n}),
+            );
+        }
         emit(
             &format!("sumsq_call_n{n}"),
             &call_times,
