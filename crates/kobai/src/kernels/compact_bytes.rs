@@ -54,8 +54,8 @@ impl<T: Real> ByteTable<T> {
     }
 }
 
-/// The ways [`compact_bytes`] can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The ways [`compact_bytes`] can run, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum BytePath {
     /// Byte by byte, on any CPU.
     Portable,
@@ -76,7 +76,7 @@ impl BytePath {
         };
         Self::available(table)
             .into_iter()
-            .rfind(|&path| path as u8 <= cap as u8)
+            .rfind(|&path| path <= cap)
             .unwrap_or(Self::Portable)
     }
 
