@@ -53,6 +53,7 @@ fn accurate_and_parallel(c: &mut Criterion) {
                 .expect("finite")
         })
     });
+    #[cfg(feature = "parallel")]
     group.bench_function("FiniteDiff::accurate (gradient_par)", |b| {
         b.iter(|| {
             FiniteDiff::accurate()

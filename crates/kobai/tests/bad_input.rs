@@ -322,6 +322,7 @@ mod catalogue {
         is(err, "NonFinite", "index [0]");
     }
 
+    #[cfg(feature = "npz")]
     #[test]
     fn output_that_cannot_be_written() {
         // /proc refuses new files, even to root.

@@ -222,6 +222,7 @@ fn load_mnist_dir_reads_raw_and_gz_and_prefers_raw() {
     assert_eq!(test.labels().to_vec(), [5, 5]);
 }
 
+#[cfg(feature = "gzip")]
 #[test]
 fn idx_data_is_held_as_bytes_and_converted_bit_for_bit() {
     let dir = TempDir::new("bytes");

@@ -7,16 +7,12 @@
 //! a jump for unlucky inputs, which `gradient_check` rechecks but cannot
 //! always settle; the ReLU networks are checked in `gradient_check.rs`.
 
-use kobai::data::Dataset;
-use kobai::model::{load_npz, read_architecture, save_npz};
+use kobai::gradient_check;
 use kobai::nets::{Activation, MultiLayerNet, Network};
-use kobai::train::{Checkpoint, Checkpoints, Length, Trainer};
-use kobai::{Adam, Model, gradient_check};
 use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 
 mod support;
-use support::{Interrupt, bits, history_bits};
 
 /// A random small network.
 #[derive(Debug, Clone)]
@@ -85,10 +81,6 @@ fn shapes() -> impl Strategy<Value = Shape> {
         )
 }
 
-fn temp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("kobai-props-{}-{name}", std::process::id()))
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
@@ -99,54 +91,73 @@ proptest! {
         let report = gradient_check(&net, &x, &t.view().into()).expect("checks");
         prop_assert!(report.passed(), "{:?}\n{}", shape, report);
     }
-
-    #[test]
-    fn save_then_load_gives_the_same_bits_and_predictions(shape in shapes(), data_seed in any::<u64>()) {
-        let net = shape.build();
-        let path = temp(&format!("{}.npz", data_seed));
-        save_npz(&net, &path).expect("saved");
-        let text = read_architecture(&path).expect("readable").expect("described");
-        let mut loaded = Network::from_architecture(&text).expect("builds");
-        load_npz(&mut loaded, &path).expect("loads");
-        std::fs::remove_file(&path).ok();
-        prop_assert_eq!(bits(&loaded), bits(&net));
-        let (x, _) = shape.data(3, data_seed);
-        let (a, b) = (net.predict(&x).expect("predicts"), loaded.predict(&x).expect("predicts"));
-        prop_assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
-    }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(12))]
+/// Saving, loading and resuming: the `.npz` files (the `npz` feature).
+#[cfg(feature = "npz")]
+mod files {
+    use super::*;
+    use crate::support::{Interrupt, bits, history_bits};
+    use kobai::data::Dataset;
+    use kobai::model::{load_npz, read_architecture, save_npz};
+    use kobai::train::{Checkpoint, Checkpoints, Length, Trainer};
+    use kobai::{Adam, Model};
 
-    #[test]
-    fn checkpoint_then_resume_gives_the_bits_of_an_unbroken_run(
-        shape in shapes(),
-        data_seed in any::<u64>(),
-        stop in 1usize..30,
-        every in 1usize..10,
-    ) {
-        let (x, t) = shape.data(40, data_seed);
-        let train = Dataset::new(x, t, shape.classes).expect("valid data");
-        let trainer = Trainer::new(Length::Iterations(30), 8, data_seed).expect("valid");
-        let adam = || Adam::new(0.01, 0.9, 0.999).expect("valid");
-        let mut whole = shape.build();
-        let expected = trainer.train(&mut whole, &mut adam(), &train, None, &mut ()).expect("trains");
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("kobai-props-{}-{name}", std::process::id()))
+    }
 
-        let path = temp(&format!("{data_seed}-{stop}.ckpt.npz"));
-        let plan = Checkpoints::new(&path, every).expect("valid");
-        let mut first = shape.build();
-        let mut interrupt = Interrupt { at: stop, keep: None };
-        trainer
-            .train_with_checkpoints(&mut first, &mut adam(), &train, None, &mut interrupt, &plan)
-            .expect("trains");
-        let checkpoint = Checkpoint::load(&path).expect("saved on the stop");
-        let mut resumed = shape.build();
-        let history = trainer
-            .train_with_checkpoints(&mut resumed, &mut adam(), &train, None, &mut (), &plan.resume_from(checkpoint))
-            .expect("resumes");
-        std::fs::remove_file(&path).ok();
-        prop_assert_eq!(bits(&resumed), bits(&whole));
-        prop_assert_eq!(history_bits(&history), history_bits(&expected));
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn save_then_load_gives_the_same_bits_and_predictions(shape in shapes(), data_seed in any::<u64>()) {
+            let net = shape.build();
+            let path = temp(&format!("{}.npz", data_seed));
+            save_npz(&net, &path).expect("saved");
+            let text = read_architecture(&path).expect("readable").expect("described");
+            let mut loaded = Network::from_architecture(&text).expect("builds");
+            load_npz(&mut loaded, &path).expect("loads");
+            std::fs::remove_file(&path).ok();
+            prop_assert_eq!(bits(&loaded), bits(&net));
+            let (x, _) = shape.data(3, data_seed);
+            let (a, b) = (net.predict(&x).expect("predicts"), loaded.predict(&x).expect("predicts"));
+            prop_assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        #[test]
+        fn checkpoint_then_resume_gives_the_bits_of_an_unbroken_run(
+            shape in shapes(),
+            data_seed in any::<u64>(),
+            stop in 1usize..30,
+            every in 1usize..10,
+        ) {
+            let (x, t) = shape.data(40, data_seed);
+            let train = Dataset::new(x, t, shape.classes).expect("valid data");
+            let trainer = Trainer::new(Length::Iterations(30), 8, data_seed).expect("valid");
+            let adam = || Adam::new(0.01, 0.9, 0.999).expect("valid");
+            let mut whole = shape.build();
+            let expected = trainer.train(&mut whole, &mut adam(), &train, None, &mut ()).expect("trains");
+
+            let path = temp(&format!("{data_seed}-{stop}.ckpt.npz"));
+            let plan = Checkpoints::new(&path, every).expect("valid");
+            let mut first = shape.build();
+            let mut interrupt = Interrupt { at: stop, keep: None };
+            trainer
+                .train_with_checkpoints(&mut first, &mut adam(), &train, None, &mut interrupt, &plan)
+                .expect("trains");
+            let checkpoint = Checkpoint::load(&path).expect("saved on the stop");
+            let mut resumed = shape.build();
+            let history = trainer
+                .train_with_checkpoints(&mut resumed, &mut adam(), &train, None, &mut (), &plan.resume_from(checkpoint))
+                .expect("resumes");
+            std::fs::remove_file(&path).ok();
+            prop_assert_eq!(bits(&resumed), bits(&whole));
+            prop_assert_eq!(history_bits(&history), history_bits(&expected));
+        }
     }
 }

@@ -7,8 +7,10 @@ use std::ops::ControlFlow;
 
 use kobai::data::Dataset;
 use kobai::nets::MultiLayerNet;
-use kobai::train::{Checkpoint, Checkpoints, EpochReport, Evaluation, Length, Trainer};
-use kobai::{Adam, Backprop, History, Observer, Sgd, TwoLayerNet};
+#[cfg(feature = "npz")]
+use kobai::train::{Checkpoint, Checkpoints};
+use kobai::train::{EpochReport, Evaluation, Length, Trainer};
+use kobai::{Backprop, History, Observer, Sgd, TwoLayerNet};
 use ndarray::{Array1, Array2};
 
 /// A dataset held as bytes (as IDX files are), so that `TwoLayerNet`'s fused
@@ -170,6 +172,7 @@ fn a_stop_from_on_epoch_ends_the_run_soon_after_with_consistent_results() {
     assert_eq!(last.iteration, history.iterations);
 }
 
+#[cfg(feature = "npz")]
 #[test]
 fn checkpoints_hold_every_report_up_to_their_iteration() {
     let (train_data, test_data) = (bytes(400, 0), bytes(150, 1));
@@ -177,7 +180,7 @@ fn checkpoints_hold_every_report_up_to_their_iteration() {
         std::env::temp_dir().join(format!("kobai-overlapped-{}.ckpt.npz", std::process::id()));
     let trainer = Trainer::new(Length::Iterations(130), 20, 3).expect("valid trainer");
     let net = || TwoLayerNet::new(36, 16, 4, 0.1, 5).expect("valid sizes");
-    let adam = || Adam::new(0.01, 0.9, 0.999).expect("valid");
+    let adam = || kobai::Adam::new(0.01, 0.9, 0.999).expect("valid");
     let run = |trainer: Trainer, checkpoints: &Checkpoints, observer: &mut dyn Observer| {
         let mut model = net();
         let history = trainer

@@ -4,6 +4,7 @@
 //! targets in `fuzz/`: arbitrary and mutated input is a value or an error,
 //! never a panic, an abort or a huge allocation; valid input round-trips.
 
+#[cfg(feature = "npz")]
 use std::io::Cursor;
 
 use kobai::data::{IdxArray, read_idx_u8, read_idx_u8_from_bytes, write_idx_u8};

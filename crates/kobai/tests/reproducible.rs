@@ -47,12 +47,15 @@ mod bits {
     //! Same seed, same bits; serial and parallel, same bits; and every gradient
     //! routine leaves its input exactly as it found it.
 
+    #[cfg(feature = "parallel")]
+    use kobai::Grads;
     use kobai::data::Batches;
     use kobai::numerical_gradient::{
-        FiniteDiff, exact_gradient, layered_numerical_gradient, layered_numerical_gradient_par,
-        model_numerical_gradient, model_numerical_gradient_par,
+        FiniteDiff, exact_gradient, layered_numerical_gradient, model_numerical_gradient,
     };
-    use kobai::{Grads, Params, Targets, TwoLayerNet, gradient_check, gradient_check_fast};
+    #[cfg(feature = "parallel")]
+    use kobai::numerical_gradient::{layered_numerical_gradient_par, model_numerical_gradient_par};
+    use kobai::{Params, Targets, TwoLayerNet, gradient_check, gradient_check_fast};
     use ndarray::{Array1, Array2, ArrayRef1};
 
     fn bits<'a>(values: impl IntoIterator<Item = &'a f64>) -> Vec<u64> {
@@ -66,6 +69,7 @@ mod bits {
             .collect()
     }
 
+    #[cfg(feature = "parallel")]
     fn grads_bits(g: &Grads) -> Vec<u64> {
         g.iter().flat_map(|(_, a)| bits(a.iter())).collect()
     }
@@ -96,6 +100,7 @@ mod bits {
         }
     }
 
+    #[cfg(feature = "parallel")]
     #[test]
     fn serial_and_parallel_numerical_gradients_are_the_same_bits() {
         let net = TwoLayerNet::new(12, 7, 4, 0.3, 1).expect("valid");
@@ -124,6 +129,7 @@ mod bits {
         let x_before = bits(x.iter());
         let t = Targets::from(&labels);
         model_numerical_gradient(&net, &x, &t, 0.0).expect("finite");
+        #[cfg(feature = "parallel")]
         model_numerical_gradient_par(&net, &x, &t, 0.0).expect("finite");
         layered_numerical_gradient(&net, &x, &t, 0.0).expect("finite");
         gradient_check(&net, &x, &t).expect("valid");
@@ -136,6 +142,7 @@ mod bits {
         let f = |a: &ArrayRef1<f64>| a.iter().map(|x| x * x * x).sum::<f64>();
         kobai::numerical_gradient(f, &v).expect("finite");
         FiniteDiff::accurate().gradient(f, &v).expect("finite");
+        #[cfg(feature = "parallel")]
         FiniteDiff::accurate().gradient_par(f, &v).expect("finite");
         FiniteDiff::accurate().hessian(f, &v).expect("finite");
         FiniteDiff::accurate()
