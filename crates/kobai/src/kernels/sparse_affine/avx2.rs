@@ -1,91 +1,11 @@
 //! The AVX2 path of the sparse products: 256-bit fused multiply-adds, a
 //! block of up to 7 vectors of each output row held in registers.
 
-use pulp::{bytemuck, x86::V3};
+use pulp::x86::V3;
 
+use super::blocks::{BlockArgs, BlockKernels};
 use super::in_range;
-use crate::kernels::{PaddedMatrix, Real, SparseRows};
-
-/// Rows `first..` of `x · w + bias` into `out` (see
-/// [`super::sparse_affine_forward`]).
-pub(super) fn forward_rows<T: Real>(
-    simd: V3,
-    x: &SparseRows<T>,
-    w: &PaddedMatrix<T>,
-    bias: &[T],
-    first: usize,
-    out: &mut [T],
-) {
-    simd.vectorize(ForwardAvx2 {
-        simd,
-        x,
-        w,
-        bias,
-        first,
-        out,
-    });
-}
-
-/// Rows `first..` of `xᵀ · dz` into `out`, zeroed before (see
-/// [`super::sparse_transpose_product`]).
-pub(super) fn transpose_rows<T: Real>(
-    simd: V3,
-    x: &SparseRows<T>,
-    dz: &PaddedMatrix<T>,
-    first: usize,
-    out: &mut [T],
-) {
-    simd.vectorize(TransposeAvx2 {
-        simd,
-        x,
-        dz,
-        first,
-        out,
-    });
-}
-
-/// [`forward_rows_avx2`]'s arguments, as a call that `V3::vectorize` inlines
-/// into its AVX2 + FMA function (a closure may stay out of line, and its
-/// intrinsics then become function calls: measured 20× slower).
-struct ForwardAvx2<'a, T> {
-    simd: V3,
-    x: &'a SparseRows<T>,
-    w: &'a PaddedMatrix<T>,
-    bias: &'a [T],
-    first: usize,
-    out: &'a mut [T],
-}
-
-impl<T: Real> pulp::NullaryFnOnce for ForwardAvx2<'_, T> {
-    type Output = ();
-
-    #[inline(always)]
-    fn call(self) {
-        forward_rows_avx2(self.simd, self.x, self.w, self.bias, self.first, self.out);
-    }
-}
-
-/// [`transpose_rows_avx2`]'s arguments, as [`ForwardAvx2`].
-struct TransposeAvx2<'a, T> {
-    simd: V3,
-    x: &'a SparseRows<T>,
-    dz: &'a PaddedMatrix<T>,
-    first: usize,
-    out: &'a mut [T],
-}
-
-impl<T: Real> pulp::NullaryFnOnce for TransposeAvx2<'_, T> {
-    type Output = ();
-
-    #[inline(always)]
-    fn call(self) {
-        transpose_rows_avx2(self.simd, self.x, self.dz, self.first, self.out);
-    }
-}
-
-/// Vectors of a row held in registers at a time: forward, two chains of 7
-/// accumulators and two broadcast values fill AVX2's 16 registers.
-const BLOCK: usize = 7;
+use crate::kernels::Real;
 
 /// Calls `$kernel::<T, B>(args…)` with `B` the block width, 1 to 7.
 macro_rules! by_block {
@@ -97,74 +17,39 @@ macro_rules! by_block {
             4 => $kernel::<T, 4>($($arg),*),
             5 => $kernel::<T, 5>($($arg),*),
             6 => $kernel::<T, 6>($($arg),*),
-            _ => $kernel::<T, BLOCK>($($arg),*),
+            _ => $kernel::<T, 7>($($arg),*),
         }
     };
 }
 
-/// What a block kernel needs: the SIMD token, `x`, the dense operand (`W`
-/// forward, `dz` backward) as vectors, where the call starts (forward: the
-/// first row of `x` it computes; backward: the first column of `x`, i.e.
-/// row of the output, it owns), the block's first vector and the vectors
-/// per row.
-#[derive(Clone, Copy)]
-struct BlockArgs<'a, T: Real> {
-    simd: V3,
-    x: &'a SparseRows<T>,
-    dense: &'a [T::Vector],
-    first: usize,
-    start: usize,
-    vectors: usize,
-}
+impl BlockKernels for V3 {
+    /// Forward, two chains of 7 accumulators and two broadcast values fill
+    /// AVX2's 16 registers.
+    const BLOCK: usize = 7;
 
-#[inline(always)]
-fn forward_rows_avx2<T: Real>(
-    simd: V3,
-    x: &SparseRows<T>,
-    w: &PaddedMatrix<T>,
-    bias: &[T],
-    first: usize,
-    out: &mut [T],
-) {
-    let bias: &[T::Vector] = bytemuck::cast_slice(bias);
-    let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-    let mut args = BlockArgs {
-        simd,
-        x,
-        dense: bytemuck::cast_slice(w.as_slice()),
-        first,
-        start: 0,
-        vectors: bias.len(),
-    };
-    while args.start < args.vectors {
-        let block = (args.vectors - args.start).min(BLOCK);
-        by_block!(block, two_chain_block, args, bias, out);
-        args.start += block;
+    #[inline(always)]
+    fn run<Op: pulp::NullaryFnOnce>(self, op: Op) -> Op::Output {
+        self.vectorize(op)
     }
-}
 
-#[inline(always)]
-fn transpose_rows_avx2<T: Real>(
-    simd: V3,
-    x: &SparseRows<T>,
-    dz: &PaddedMatrix<T>,
-    first: usize,
-    out: &mut [T],
-) {
-    let last = first + out.len() / dz.stride();
-    let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-    let mut args = BlockArgs {
-        simd,
-        x,
-        dense: bytemuck::cast_slice(dz.as_slice()),
-        first,
-        start: 0,
-        vectors: dz.stride() / T::LANES,
-    };
-    while args.start < args.vectors {
-        let block = (args.vectors - args.start).min(BLOCK);
+    #[inline(always)]
+    fn forward_block<T: Real>(
+        args: BlockArgs<'_, T, V3>,
+        block: usize,
+        bias: &[T::Vector],
+        out: &mut [T::Vector],
+    ) {
+        by_block!(block, two_chain_block, args, bias, out);
+    }
+
+    #[inline(always)]
+    fn scatter_block<T: Real>(
+        args: BlockArgs<'_, T, V3>,
+        block: usize,
+        last: usize,
+        out: &mut [T::Vector],
+    ) {
         by_block!(block, scatter_block, args, last, out);
-        args.start += block;
     }
 }
 
@@ -173,7 +58,7 @@ fn transpose_rows_avx2<T: Real>(
 /// columns add it to their rows.
 #[inline(always)]
 fn scatter_block<T: Real, const B: usize>(
-    args: BlockArgs<'_, T>,
+    args: BlockArgs<'_, T, V3>,
     last: usize,
     out: &mut [T::Vector],
 ) {
@@ -207,7 +92,7 @@ fn scatter_block<T: Real, const B: usize>(
 /// added at the end.
 #[inline(always)]
 fn two_chain_block<T: Real, const B: usize>(
-    args: BlockArgs<'_, T>,
+    args: BlockArgs<'_, T, V3>,
     bias: &[T::Vector],
     out: &mut [T::Vector],
 ) {

@@ -2,9 +2,9 @@
 //! block of up to 7 such vectors of each output row (and one 256-bit vector
 //! when a row has an odd number of them) held in registers.
 //!
-//! Rows are padded to whole 256-bit vectors ([`PaddedMatrix`]), so a row of
-//! `v` of them is `v / 2` 512-bit vectors and, when `v` is odd, one 256-bit
-//! vector more. Each lane's chain of fused multiply-adds is the AVX2 path's,
+//! Rows are padded to whole 256-bit vectors
+//! ([`crate::kernels::PaddedMatrix`]), so a row of `v` of them is `v / 2`
+//! 512-bit vectors and, when `v` is odd, one 256-bit vector more. Each lane's chain of fused multiply-adds is the AVX2 path's,
 //! so both paths give the same bits.
 
 use pulp::{
@@ -12,51 +12,9 @@ use pulp::{
     x86::{V3, V4},
 };
 
+use super::blocks::{BlockArgs, BlockKernels};
 use super::in_range;
-use crate::kernels::{PaddedMatrix, Real, SparseRows};
-
-/// Rows `first..` of `x · w + bias` into `out` (see
-/// [`super::sparse_affine_forward`]).
-pub(super) fn forward_rows<T: Real>(
-    simd: V4,
-    x: &SparseRows<T>,
-    w: &PaddedMatrix<T>,
-    bias: &[T],
-    first: usize,
-    out: &mut [T],
-) {
-    simd.vectorize(Forward {
-        simd,
-        x,
-        w,
-        bias,
-        first,
-        out,
-    });
-}
-
-/// Rows `first..` of `xᵀ · dz` into `out`, zeroed before (see
-/// [`super::sparse_transpose_product`]).
-pub(super) fn transpose_rows<T: Real>(
-    simd: V4,
-    x: &SparseRows<T>,
-    dz: &PaddedMatrix<T>,
-    first: usize,
-    out: &mut [T],
-) {
-    simd.vectorize(Transpose {
-        simd,
-        x,
-        dz,
-        first,
-        out,
-    });
-}
-
-/// 256-bit vectors of a row held in registers at a time: 7 512-bit ones.
-/// Forward, two chains of 7 (plus a 256-bit one each for an odd tail) and
-/// the broadcast values use 20 of AVX-512's 32 registers.
-const BLOCK: usize = 14;
+use crate::kernels::Real;
 
 /// Calls `$kernel::<T, W, H>(args…)` for a block of `$block` 256-bit
 /// vectors, 1 to 14: `W` 512-bit vectors and `H` (0 or 1) 256-bit ones.
@@ -81,99 +39,36 @@ macro_rules! by_block {
     };
 }
 
-/// [`forward_rows`]'s arguments, as a call that `V4::vectorize` inlines
-/// into its AVX-512 function (a closure may stay out of line, and its
-/// intrinsics then become function calls).
-struct Forward<'a, T> {
-    simd: V4,
-    x: &'a SparseRows<T>,
-    w: &'a PaddedMatrix<T>,
-    bias: &'a [T],
-    first: usize,
-    out: &'a mut [T],
-}
-
-impl<T: Real> pulp::NullaryFnOnce for Forward<'_, T> {
-    type Output = ();
+impl BlockKernels for V4 {
+    /// 7 512-bit vectors. Forward, two chains of 7 (or of 6 and a 256-bit
+    /// one each, for an odd tail) and the broadcast values use at most 18 of
+    /// AVX-512's 32 registers.
+    const BLOCK: usize = 14;
 
     #[inline(always)]
-    fn call(self) {
-        let Forward {
-            simd,
-            x,
-            w,
-            bias,
-            first,
-            out,
-        } = self;
-        let bias: &[T::Vector] = bytemuck::cast_slice(bias);
-        let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-        let mut args = BlockArgs {
-            simd,
-            x,
-            dense: bytemuck::cast_slice(w.as_slice()),
-            first,
-            start: 0,
-            vectors: bias.len(),
-        };
-        while args.start < args.vectors {
-            let block = (args.vectors - args.start).min(BLOCK);
-            by_block!(block, two_chain_block, args, bias, out);
-            args.start += block;
-        }
+    fn run<Op: pulp::NullaryFnOnce>(self, op: Op) -> Op::Output {
+        self.vectorize(op)
     }
-}
-
-/// [`transpose_rows`]'s arguments, as [`Forward`].
-struct Transpose<'a, T> {
-    simd: V4,
-    x: &'a SparseRows<T>,
-    dz: &'a PaddedMatrix<T>,
-    first: usize,
-    out: &'a mut [T],
-}
-
-impl<T: Real> pulp::NullaryFnOnce for Transpose<'_, T> {
-    type Output = ();
 
     #[inline(always)]
-    fn call(self) {
-        let Transpose {
-            simd,
-            x,
-            dz,
-            first,
-            out,
-        } = self;
-        let last = first + out.len() / dz.stride();
-        let out: &mut [T::Vector] = bytemuck::cast_slice_mut(out);
-        let mut args = BlockArgs {
-            simd,
-            x,
-            dense: bytemuck::cast_slice(dz.as_slice()),
-            first,
-            start: 0,
-            vectors: dz.stride() / T::LANES,
-        };
-        while args.start < args.vectors {
-            let block = (args.vectors - args.start).min(BLOCK);
-            by_block!(block, scatter_block, args, last, out);
-            args.start += block;
-        }
+    fn forward_block<T: Real>(
+        args: BlockArgs<'_, T, V4>,
+        block: usize,
+        bias: &[T::Vector],
+        out: &mut [T::Vector],
+    ) {
+        by_block!(block, two_chain_block, args, bias, out);
     }
-}
 
-/// What a block kernel needs, as the AVX2 path's: the SIMD token, `x`, the
-/// dense operand (`W` forward, `dz` backward) as 256-bit vectors, where the
-/// call starts, the block's first vector and the vectors per row.
-#[derive(Clone, Copy)]
-struct BlockArgs<'a, T: Real> {
-    simd: V4,
-    x: &'a SparseRows<T>,
-    dense: &'a [T::Vector],
-    first: usize,
-    start: usize,
-    vectors: usize,
+    #[inline(always)]
+    fn scatter_block<T: Real>(
+        args: BlockArgs<'_, T, V4>,
+        block: usize,
+        last: usize,
+        out: &mut [T::Vector],
+    ) {
+        by_block!(block, scatter_block, args, last, out);
+    }
 }
 
 /// The 512-bit vector made of `v[0]` and `v[1]`: one unaligned load.
@@ -194,7 +89,7 @@ fn set_wide<T: Real>(v: &mut [T::Vector], value: T::Wide) {
 /// entries) added at the end — the AVX2 path's order, lane for lane.
 #[inline(always)]
 fn two_chain_block<T: Real, const W: usize, const H: usize>(
-    args: BlockArgs<'_, T>,
+    args: BlockArgs<'_, T, V4>,
     bias: &[T::Vector],
     out: &mut [T::Vector],
 ) {
@@ -260,7 +155,7 @@ fn two_chain_block<T: Real, const W: usize, const H: usize>(
 /// order, lane for lane.
 #[inline(always)]
 fn scatter_block<T: Real, const W: usize, const H: usize>(
-    args: BlockArgs<'_, T>,
+    args: BlockArgs<'_, T, V4>,
     last: usize,
     out: &mut [T::Vector],
 ) {

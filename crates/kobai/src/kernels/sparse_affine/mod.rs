@@ -9,6 +9,8 @@
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod blocks;
 
 #[cfg(target_arch = "x86_64")]
 use pulp::x86::{V3, V4};
@@ -119,12 +121,12 @@ fn forward_rows<T: Real>(
     match level {
         SimdLevel::Avx512 => {
             if let Some(simd) = V4::try_new() {
-                return avx512::forward_rows(simd, x, w, bias, first, out);
+                return blocks::forward_rows(simd, x, w, bias, first, out);
             }
         }
         SimdLevel::Avx2 => {
             if let Some(simd) = V3::try_new() {
-                return avx2::forward_rows(simd, x, w, bias, first, out);
+                return blocks::forward_rows(simd, x, w, bias, first, out);
             }
         }
         SimdLevel::Portable => {}
@@ -161,12 +163,12 @@ fn transpose_rows<T: Real>(
     match level {
         SimdLevel::Avx512 => {
             if let Some(simd) = V4::try_new() {
-                return avx512::transpose_rows(simd, x, dz, first, out);
+                return blocks::transpose_rows(simd, x, dz, first, out);
             }
         }
         SimdLevel::Avx2 => {
             if let Some(simd) = V3::try_new() {
-                return avx2::transpose_rows(simd, x, dz, first, out);
+                return blocks::transpose_rows(simd, x, dz, first, out);
             }
         }
         SimdLevel::Portable => {}
