@@ -45,7 +45,7 @@ pub(crate) fn batch_gradient<T: Real>(
     indices: &[usize],
 ) -> Result<(f64, Grads)> {
     data.check_indices(indices)?;
-    let labels: Array1<usize> = indices.iter().map(|&i| data.labels()[i]).collect();
+    let labels = data.labels().select(Axis(0), indices);
     let labels = check_batch(
         net,
         &[indices.len(), pixels.ncols()],

@@ -93,7 +93,7 @@ pub(crate) fn batch_gradient<T: Real>(
 ) -> Result<(f64, Grads)> {
     let affines = affines(net).ok_or_else(not_covered)?;
     data.check_indices(indices)?;
-    let labels: Array1<usize> = indices.iter().map(|&i| data.labels()[i]).collect();
+    let labels = data.labels().select(Axis(0), indices);
     let labels = check_batch(
         &affines,
         &[indices.len(), pixels.ncols()],

@@ -305,7 +305,7 @@ pub(crate) fn batch_gradient<T: Real>(
     let plan = plan(net).ok_or_else(not_covered)?;
     data.check_indices(indices)?;
     plan.check_width((indices.len(), pixels.ncols()))?;
-    let labels: Array1<usize> = indices.iter().map(|&i| data.labels()[i]).collect();
+    let labels = data.labels().select(Axis(0), indices);
     let labels = plan.labels(indices.len(), &Targets::from(&labels))?;
     let images = images_from_bytes::<T>(pixels, divisor, indices);
     backprop(&plan, images.view(), &labels)
